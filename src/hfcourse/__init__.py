@@ -1,0 +1,3 @@
+"""hfcourse: a verified, interactive Hugging Face Transformers course platform."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Interactive components: pure functions (params → figure spec) over real library calls."""

@@ -1,0 +1,1 @@
+"""One module per component family; each registers itself with hfcourse.viz.registry."""
