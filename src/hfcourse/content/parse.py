@@ -58,7 +58,8 @@ def split_front_matter(path: Path, lines: list[str]) -> tuple[dict, int]:
             try:
                 data = yaml.safe_load("\n".join(lines[1:i])) or {}
             except yaml.YAMLError as e:
-                mark = getattr(e, "problem_mark", None)
+                # The context mark points at where the broken construct starts (e.g. an open quote).
+                mark = getattr(e, "context_mark", None) or getattr(e, "problem_mark", None)
                 line = 2 + mark.line if mark else 1
                 raise ContentError(path, line, f"bad front matter: {getattr(e, 'problem', e)}") from None
             if not isinstance(data, dict):
