@@ -146,3 +146,25 @@ def test_missing_section_file_and_unknown_chapter(tmp_path):
 def test_every_error_is_reported_not_just_the_first(tmp_path):
     bad = GOOD_SECTION.replace("## 1.1.2 ", "## 1.1.9 ").replace("{component} Demo", "{component} Nope")
     assert len(errors_of(make_course(tmp_path, bad))) == 2
+
+
+def test_cells_inside_admonitions_are_examples(tmp_path):
+    section = GOOD_SECTION + textwrap.dedent("""\
+
+        :::{migration} v5.0
+        旧写法。
+
+        ```{code-cell} python
+        :profile: static
+        :reason: 旧 API，仅作对照
+        x = 1
+        ```
+        :::
+
+        ## 常见问题与陷阱
+        """)
+    course = load_course(make_course(tmp_path, section), component_names={"Demo"})
+    (s,) = course.sections
+    assert [e.id for e in s.examples] == ["1.1-1", "1.1-2", "1.1-3"]
+    assert s.examples[-1].point_id == "1.1.2"
+    assert s.headings[-1].text == "常见问题与陷阱"

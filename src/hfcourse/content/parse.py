@@ -135,6 +135,9 @@ def parse_section(path: Path, chapter_number: int, errors: list[ContentError]) -
     while i < len(lines):
         line = lines[i]
         lineno = i + 1
+        if re.match(r"^ {0,3}:{3,}\s*$", line):  # the closing ':::' of an admonition we stepped into
+            i += 1
+            continue
         m = FENCE_RE.match(line)
         if m:
             fence, info = m["fence"], m["info"]
@@ -186,10 +189,6 @@ def parse_section(path: Path, chapter_number: int, errors: list[ContentError]) -
                 continue
             last_example = None
             i = close + 1
-            continue
-        # A closing ':::' of an admonition we stepped into.
-        if re.match(r"^ {0,3}:{3,}\s*$", line):
-            i += 1
             continue
         hm = HEADING_RE.match(line)
         if hm:
