@@ -37,7 +37,8 @@ HEADING_RE = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.+?)\s*#*\s*$")
 POINT_ID_RE = re.compile(r"^(?P<id>\d+\.\d+\.\d+(?:\.\d+)?)\s+(?P<title>.+)$")
 DIRECTIVE_RE = re.compile(r"^\{(?P<name>[\w-]+)\}\s*(?P<arg>.*)$")
 
-CODE_OPTIONS = {"id", "profile", "timeout", "nproc", "launcher", "ranks", "expect-warning", "reason", "tags"}
+CODE_OPTIONS = {"id", "profile", "timeout", "nproc", "launcher", "ranks", "expect-warning", "reason", "tags",
+                "volatile"}
 OUTPUT_OPTIONS = {"example", "figures", "illustrative"}
 ADMONITIONS = {"note", "tip", "warning", "important", "caution", "migration", "exercise", "question", "seealso"}
 
