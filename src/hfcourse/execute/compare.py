@@ -13,12 +13,14 @@ import re
 
 NUMBER_RE = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{6,}")
+SITE_PACKAGES_RE = re.compile(r"(?:/[^\s\"']*)?/(?:site|dist)-packages/")
 REL_TOL = 1e-3
 ABS_TOL = 1e-6
 
 
 def normalise(text: str, volatile: str | None = None) -> str:
     text = ADDRESS_RE.sub("0x…", text.replace("\r\n", "\n")).rstrip()
+    text = SITE_PACKAGES_RE.sub("site-packages/", text)
     lines = [line.rstrip() for line in text.split("\n")]
     if volatile:
         rx = re.compile(volatile)

@@ -39,6 +39,7 @@ ENV = {
     "PYTHONUNBUFFERED": "1",
     "PYTHONWARNINGS": "",
 }
+SITE_PACKAGES_RE = re.compile(r"(?:/[^\s\"']*)?/(?:site|dist)-packages/")
 FRESH_RE = re.compile(r"os\.environ\s*(\[|\.setdefault|\.update)|os\.putenv")
 
 
@@ -115,6 +116,7 @@ class Runner:
         cap.duration = time.perf_counter() - start
         cap.output = cap.output.replace(str(run / "cwd"), ".").replace(str(run), "<run>")
         cap.output = cap.output.replace(str(self.hf_home), "$HF_HOME")
+        cap.output = SITE_PACKAGES_RE.sub("site-packages/", cap.output)  # same text on every machine
         return cap
 
     def _collect(self, run: Path, output: str, timed_out: bool, exit_ok: bool, ranks: list[str]) -> Captured:
@@ -144,7 +146,9 @@ class Runner:
         out = (run / "output.txt").read_text(encoding="utf-8", errors="replace") if (run / "output.txt").exists() else ""
         if timed_out:
             out += f"\n[hfcourse] timed out after {ex.timeout} s"
-        return self._collect(run, out, timed_out, proc.exitcode == 0, [""])
+        ok = proc.exitcode == 0
+        proc.close()  # releases the process's semaphore (else the resource tracker complains at exit)
+        return self._collect(run, out, timed_out, ok, [""])
 
     def _run_subprocess(self, cmd: list[str], ex: CodeExample, run: Path, ranks=("",)) -> Captured:
         proc = subprocess.Popen(cmd, cwd=run / "cwd", env=self.env, stdout=subprocess.PIPE,

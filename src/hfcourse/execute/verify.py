@@ -172,10 +172,11 @@ def verify(examples: list[CodeExample], *, update: bool = False, jobs: int = 1, 
         clean = not (cap.timed_out or cap.raised or cap.violations)
         if clean and not cached:
             cache.put(key, cap)
-        if update and clean and res.status == "failed":
+        stale = ex.output is None or ex.output.text.rstrip() != cap.output.rstrip()
+        if update and clean and (res.status == "failed" or (res.status == "passed" and stale)):
             with lock:
                 pending_updates.setdefault(ex.path, []).append(NewOutput(ex, cap.output, [Path(f) for f in cap.figures]))
-            res.status, res.updated = "passed", True
+            res.status, res.updated, res.message = "passed", True, None
         return res
 
     with Runner() as runner:
