@@ -1,0 +1,157 @@
+"""Each lint rule fires on a bad example and stays quiet on a good one."""
+
+import textwrap
+
+import pytest
+
+from hfcourse.check.currency import check_code
+from hfcourse.check.lint import lint_course
+from hfcourse.content import load_course
+
+from test_content import make_course
+
+
+def rules(code: str) -> list[tuple[str, str]]:
+    return [(f.rule, f.message) for f in check_code(textwrap.dedent(code))]
+
+
+def test_removed_training_argument_is_an_error_with_the_new_spelling():
+    found = rules("""
+        from transformers import TrainingArguments
+        args = TrainingArguments(output_dir="out", evaluation_strategy="epoch")
+    """)
+    assert any(r == "unknown-kwarg" and "evaluation_strategy" in m and "eval_strategy" in m for r, m in found), found
+
+
+def test_removed_names_and_attributes():
+    assert any(r == "removed-name" and "AdamW" in m and "torch.optim.AdamW" in m
+               for r, m in rules("from transformers import AdamW"))
+    assert any(r == "removed-name" and "TFAutoModel" in m
+               for r, m in rules("import transformers\nm = transformers.TFAutoModel.from_pretrained('x')"))
+    assert any(r == "removed-module" for r, m in rules("from transformers.onnx import export"))
+
+
+def test_removed_pipeline_tasks_methods_and_tensor_types():
+    assert any(r == "removed-task" and "summarization" in m
+               for r, m in rules("from transformers import pipeline\np = pipeline('summarization')"))
+    assert rules("from transformers import pipeline\np = pipeline('sentiment-analysis')") == []
+    assert any(r == "removed-method" for r, m in rules("enc = tokenizer.batch_encode_plus(['a'])"))
+    assert any(r == "removed-method" for r, m in rules("model.to_bettertransformer()"))
+    assert any(r == "removed-tensor-type" for r, m in rules("x = tok('a', return_tensors='tf')"))
+
+
+def test_removed_from_pretrained_kwargs_and_trainer_tokenizer():
+    found = rules("""
+        from transformers import AutoModelForCausalLM, Trainer
+        m = AutoModelForCausalLM.from_pretrained("x", load_in_4bit=True, use_auth_token="t")
+        t = Trainer(model=m, tokenizer=None)
+    """)
+    msgs = " ".join(m for _, m in found)
+    assert "load_in_4bit" in msgs and "BitsAndBytesConfig" in msgs and "use_auth_token" in msgs
+    assert "processing_class" in msgs
+
+
+def test_deprecated_torch_dtype_is_a_warning():
+    found = check_code("import torch\nfrom transformers import AutoModel\nm = AutoModel.from_pretrained('x', torch_dtype=torch.bfloat16)")
+    assert [(f.severity, f.rule) for f in found] == [("warning", "deprecated-kwarg")]
+
+
+def test_packages_that_cannot_be_imported_are_checked_against_the_static_index():
+    assert rules("from vllm import LLM, SamplingParams") == []
+    assert any(r == "removed-name" and "NotAThing" in m and "static index" in m
+               for r, m in rules("from vllm import NotAThing"))
+    assert rules("from flash_attn import flash_attn_func") == []
+    assert any(r == "unchecked" for r, m in rules("import tensorrt_llm"))
+
+
+def test_a_realistic_modern_example_is_clean():
+    assert rules("""
+        import torch
+        from peft import LoraConfig, get_peft_model
+        from transformers import (AutoModelForSequenceClassification, AutoTokenizer, BitsAndBytesConfig,
+                                  DataCollatorWithPadding, Trainer, TrainingArguments)
+        tok = AutoTokenizer.from_pretrained("x")
+        bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16)
+        model = AutoModelForSequenceClassification.from_pretrained("x", num_labels=2, dtype="auto", quantization_config=bnb)
+        model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules="all-linear", task_type="SEQ_CLS"))
+        args = TrainingArguments(output_dir="o", eval_strategy="epoch", use_cpu=True, report_to="none",
+                                 learning_rate=2e-5, per_device_train_batch_size=8)
+        trainer = Trainer(model=model, args=args, processing_class=tok, data_collator=DataCollatorWithPadding(tok))
+        enc = tok(["a", "b"], padding=True, truncation=True, return_tensors="pt")
+    """) == []
+
+
+SECTION = """\
+---
+id: "1.1"
+title: Pipeline 架构解析
+---
+
+## 1.1.1 三阶段流水线（Tokenization → Model → Post-processing）
+
+### 概念说明
+
+旧版本中常写 `evaluation_strategy`。
+
+### 代码示例
+
+```{code-cell} python
+from transformers import TrainingArguments
+TrainingArguments(output_dir="o", evaluation_strategy="epoch")
+```
+
+```{output}
+x
+```
+
+### 运行输出
+
+:::{migration} v5.0
+`evaluation_strategy` 改名为 `eval_strategy`。
+
+```{code-cell} python
+:profile: static
+:reason: 旧 API，仅作对照
+from transformers import TrainingArguments
+TrainingArguments(output_dir="o", evaluation_strategy="epoch")
+```
+:::
+
+## 常见问题与陷阱
+
+无。
+
+## 扩展阅读
+
+- https://huggingface.co/docs/transformers/index
+- http://example.com/not-official
+"""
+
+
+def test_course_lint_rules_and_migration_notes(tmp_path):
+    course = load_course(make_course(tmp_path, SECTION), component_names=set())
+    issues = lint_course(course)
+    by_rule = {}
+    for i in issues:
+        by_rule.setdefault(i.rule, []).append(i)
+    assert [i.line for i in by_rule["old-spelling"]] == [10]  # prose outside the note; the note itself is fine
+    assert [i.line for i in by_rule["unknown-kwarg"]] == [16]  # the cell outside the note; the static one inside is fine
+    assert any("1.1.2" in i.message and "1.1.3" in i.message for i in by_rule["outline"])
+    assert [i.line for i in by_rule["link"]] == [43]
+    assert "structure" not in by_rule
+
+
+def test_missing_part_heading_and_missing_output(tmp_path):
+    bad = SECTION.replace("### 运行输出\n", "").replace("```{output}\nx\n```\n", "")
+    issues = lint_course(load_course(make_course(tmp_path, bad), component_names=set()))
+    assert any(i.rule == "structure" and "运行输出" in i.message for i in issues)
+    assert any(i.rule == "missing-output" for i in issues)
+
+
+@pytest.mark.parametrize("url, ok", [("https://huggingface.co/docs/peft/index", True),
+                                     ("https://arxiv.org/abs/2106.09685", True),
+                                     ("https://blog.example.com/lora", False)])
+def test_link_allow_list(tmp_path, url, ok):
+    text = SECTION.replace("http://example.com/not-official", url)
+    issues = [i for i in lint_course(load_course(make_course(tmp_path, text), component_names=set())) if i.rule == "link"]
+    assert (issues == []) == ok
