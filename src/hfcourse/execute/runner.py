@@ -9,8 +9,11 @@ run in a fresh interpreter instead, and `multiproc` examples under torchrun or a
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import multiprocessing
+from multiprocessing import forkserver
 import os
 import re
 import shutil
@@ -63,8 +66,7 @@ class Runner:
     def __init__(self, scratch: Path | None = None):
         self._own_scratch = scratch is None
         self.scratch = Path(scratch or tempfile.mkdtemp(prefix="hfcourse-verify-"))
-        self.hf_home = self.scratch / "hf-home"
-        self.hf_home.mkdir(parents=True, exist_ok=True)
+        self.hf_home = _process_hf_home()
         self.env = {**os.environ, **ENV, "HF_HOME": str(self.hf_home)}
         self._ctx = None
         self._n = 0
@@ -82,11 +84,7 @@ class Runner:
 
     def _warm(self):
         if self._ctx is None:
-            # The forkserver inherits this process's environment when it starts: set it first.
-            os.environ.update({k: v for k, v in self.env.items() if k in ENV or k == "HF_HOME"})
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["hfcourse.execute.preload"])
-            self._ctx = ctx
+            self._ctx = _forkserver_context()
         return self._ctx
 
     # -- one example -----------------------------------------------------------------------------------
@@ -190,6 +188,30 @@ class Runner:
         if cap.timed_out or (cap.raised and not cap.output.strip()):
             cap.output += launcher_output  # the launcher's own words explain a failure to start
         return cap
+
+
+@functools.cache
+def _process_hf_home() -> Path:
+    """One throwaway HF_HOME per verifying process (the warm server is shared by all its runs)."""
+    path = Path(tempfile.mkdtemp(prefix="hfcourse-hf-home-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+@functools.cache
+def _forkserver_context():
+    """Start the warm server once per process, with the examples' environment but without leaking that
+    environment into the calling process (the server copies os.environ when it starts)."""
+    saved = dict(os.environ)
+    os.environ.update({**ENV, "HF_HOME": str(_process_hf_home())})
+    try:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["hfcourse.execute.preload"])
+        forkserver.ensure_running()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return ctx
 
 
 def _kill_group(pid: int) -> None:

@@ -1,0 +1,179 @@
+"""The executor catches what it exists to catch, on small course trees written for each test."""
+
+import json
+import textwrap
+
+import pytest
+
+from hfcourse.content import load_course
+from hfcourse.execute.compare import outputs_match
+from hfcourse.execute.verify import verify, write_report
+
+from test_content import make_course
+
+TINY_BERT = ("BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=37, "
+             "vocab_size=100)")
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("HFCOURSE_HOME", str(tmp_path / "home"))
+
+
+def section(*cells: str) -> str:
+    body = "\n".join(textwrap.dedent(c).strip("\n") + "\n" for c in cells)
+    return f'---\nid: "1.1"\ntitle: t\n---\n\n## 1.1.1 三阶段流水线\n\n{body}'
+
+
+def cell(code: str, output: str | None = None, **opts) -> str:
+    lines = ["```{code-cell} python", *(f":{k.replace('_', '-')}: {v}" for k, v in opts.items()),
+             textwrap.dedent(code).strip("\n"), "```", ""]
+    if output is not None:
+        lines += ["```{output}", output, "```", ""]
+    return "\n".join(lines)
+
+
+def run(tmp_path, *cells, update=False):
+    root = make_course(tmp_path, section(*cells))
+    course = load_course(root, component_names=set())
+    results = verify(course.examples, update=update)
+    return course, results
+
+
+def test_passing_example_and_changed_output_diff(tmp_path):
+    _, (ok, changed) = run(tmp_path, cell("print(6 * 7)", "42"), cell("print('new text')", "old text"))
+    assert ok.status == "passed"
+    assert changed.status == "failed"
+    assert "-old text" in changed.message and "+new text" in changed.message
+    assert "1.1.md:" in changed.message.split("\n")[0]  # headed file:line of the output block
+
+
+def test_removed_api_fails_with_the_learner_visible_traceback(tmp_path):
+    _, (res,) = run(tmp_path, cell("""
+        from transformers import TrainingArguments
+        TrainingArguments(output_dir="o", evaluation_strategy="epoch")
+    """, "x"))
+    assert res.status == "error"
+    assert 'File "<example 1.1-1>", line 2' in res.message
+    assert "unexpected keyword argument 'evaluation_strategy'" in res.message
+    assert "hfcourse/execute" not in res.message  # executor frames are hidden
+
+
+def test_deprecation_fails_unless_declared(tmp_path):
+    code = f"""
+        import torch
+        from transformers import AutoModel, BertConfig
+        model = AutoModel.from_config({TINY_BERT}, torch_dtype=torch.float32)
+        print(model.dtype)
+    """
+    _, (plain,) = run(tmp_path, cell(code, "torch.float32"))
+    assert plain.status == "error" and "torch_dtype" in plain.message and "deprecat" in plain.message
+    _, (declared,) = run(tmp_path / "b", cell(code, "torch.float32", expect_warning="FutureWarning"))
+    assert declared.status == "failed"  # runs through; the stored text lacks the logged warning
+    _, (updated,) = run(tmp_path / "c", cell(code, expect_warning="FutureWarning"), update=True)
+    assert updated.status == "passed" and updated.updated
+
+
+def test_future_warning_from_a_library_fails(tmp_path):
+    _, (res,) = run(tmp_path, cell(f"""
+        from transformers import BertConfig, BertModel
+        BertModel({TINY_BERT}).gradient_checkpointing_enable()
+    """, ""))
+    assert res.status == "error" and "FutureWarning from transformers" in res.message
+
+
+def test_timeout_kills_the_example(tmp_path):
+    _, (res,) = run(tmp_path, cell("while True:\n    pass", "", timeout=2))
+    assert res.status == "timeout" and 2 <= res.duration < 15
+
+
+def test_exception_and_non_standalone_example(tmp_path):
+    _, (first, second) = run(tmp_path, cell("shared = 1\nprint(shared)", "1"), cell("print(shared + 1)", "2"))
+    assert first.status == "passed"
+    assert second.status == "error" and "NameError: name 'shared' is not defined" in second.message
+
+
+def test_update_round_trip_writes_outputs_and_figures_and_nothing_else(tmp_path):
+    cells = [cell("print('hello')"), "Some prose between.\n",
+             cell("import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()\nprint('drawn')")]
+    course, results = run(tmp_path, *cells, update=True)
+    assert [r.status for r in results] == ["passed", "passed"]
+    path = course.sections[0].path
+    text = path.read_text()
+    assert "```{output}\nhello\n```" in text and "Some prose between." in text
+    assert ":figures: 1.1-2-1.png" in text and (path.parent / "_figures" / "1.1-2-1.png").exists()
+    again = verify(load_course(path.parent.parent, component_names=set()).examples)
+    assert [r.status for r in again] == ["passed", "passed"]
+    before = text
+    verify(load_course(path.parent.parent, component_names=set()).examples, update=True)
+    assert path.read_text() == before  # idempotent
+
+
+def test_cache_makes_the_second_run_instant(tmp_path):
+    cells = [cell("import time\ntime.sleep(1.5)\nprint('slow')", "slow")]
+    _, (first,) = run(tmp_path, *cells)
+    course = load_course(tmp_path / "course", component_names=set())
+    (second,) = verify(course.examples)
+    assert first.status == second.status == "passed" and not first.cached and second.cached
+
+
+def test_fresh_interpreter_for_examples_that_set_the_environment(tmp_path):
+    _, (res,) = run(tmp_path, cell("""
+        import os
+        os.environ["HF_HOME"] = os.path.abspath("my-home")
+        from huggingface_hub import constants
+        print(constants.HF_HOME)
+    """, "./my-home"))
+    assert res.status == "passed", res.message
+
+
+def test_multiproc_gloo_all_reduce(tmp_path):
+    code = """
+        import torch
+        import torch.distributed as dist
+        dist.init_process_group("gloo")
+        t = torch.tensor([dist.get_rank() + 1.0])
+        dist.all_reduce(t)
+        print(dist.get_rank(), t.item())
+        dist.destroy_process_group()
+    """
+    _, (all_ranks,) = run(tmp_path, cell(code, "[rank0] 0 3.0\n[rank1] 1 3.0", profile="multiproc", ranks="all",
+                                         timeout=120))
+    assert all_ranks.status == "passed", all_ranks.message
+    _, (rank0,) = run(tmp_path / "b", cell(code, "0 3.0", profile="multiproc", timeout=120))
+    assert rank0.status == "passed", rank0.message
+
+
+def test_static_and_gpu_profiles_are_not_run_here(tmp_path):
+    _, (static, gpu) = run(tmp_path, cell("raise SystemExit(1)", None, profile="static", reason="需要 Hub"),
+                           cell("import torch\nprint(torch.cuda.get_device_name(0))", "x", profile="gpu",
+                                reason="需要 GPU"))
+    assert static.status == "static" and gpu.status == "needs-gpu" and "needs a GPU" in gpu.message
+
+
+def test_report_records_status_environment_and_drops_stale_entries(tmp_path):
+    course, results = run(tmp_path, cell("print(1)", "1"), cell("print(2)", "3"))
+    report = tmp_path / "r.json"
+    report.write_text(json.dumps({"examples": {"gone-1": {"status": "passed"}}}))
+    write_report(results, {e.id for e in course.examples}, report)
+    data = json.loads(report.read_text())
+    assert set(data["examples"]) == {"1.1-1", "1.1-2"}
+    assert data["examples"]["1.1-1"]["status"] == "passed" and data["examples"]["1.1-2"]["status"] == "failed"
+    assert data["environment"]["transformers"].startswith("5.") and "cpu" in data["environment"]["hardware"]
+
+
+@pytest.mark.parametrize("stored, captured, same", [
+    ("loss 0.12345", "loss 0.12346", True),          # last printed decimal
+    ("loss 0.1234", "loss 0.1299", False),
+    ("ids [1, 2, 3]", "ids [1, 2, 4]", False),        # integers are exact
+    ("<object at 0x7f3a1b2c3d4e>", "<object at 0x7f99aa00bb11>", True),
+    ("tensor([1.0000e-05])", "tensor([1.0000e-05])", True),
+    ("a\nb", "a\nc", False),
+])
+def test_comparison_forgives_only_legitimate_variation(stored, captured, same):
+    assert outputs_match(stored, captured) is same
+
+
+def test_volatile_lines_ignore_numbers():
+    assert outputs_match("耗时 1.23 秒\n结果 5", "耗时 9.87 秒\n结果 5", volatile="耗时")
+    assert not outputs_match("耗时 1.23 秒\n结果 5", "耗时 9.87 秒\n结果 6", volatile="耗时")
