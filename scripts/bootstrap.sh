@@ -33,6 +33,7 @@ step "System packages for the tests (Chromium, PostgreSQL, bubblewrap)"
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v bwrap >/dev/null || need+=(bubblewrap)
+fc-list 2>/dev/null | grep -qi "WenQuanYi\|Noto Sans CJK" || need+=(fonts-wqy-microhei)  # CJK glyphs in screenshots
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

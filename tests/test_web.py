@@ -1,0 +1,155 @@
+"""HTTP tests of the learning platform against the real course."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def client(tmp_path, monkeypatch):
+    monkeypatch.setenv("HFCOURSE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    from hfcourse.web.app import create_app
+
+    return TestClient(create_app())
+
+
+def test_server_starts_without_importing_torch():
+    code = "import sys; from hfcourse.web.app import create_app; create_app(); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "HFCOURSE_HOME": "/tmp/hfcourse-web-notorch"})
+    assert out.stdout.strip() == "False", out.stderr[-2000:]
+
+
+def test_home_shows_the_three_learning_paths(client):
+    html = client.get("/").text
+    for name in ("初学者路径", "工程师路径", "研究员路径"):
+        assert name in html
+    assert "未完成" in html  # chapters not written yet are shown as such
+
+
+def test_navigation_tree_chapter_and_stable_section_urls(client):
+    assert "0.4 第一个示例" in client.get("/course").text
+    chapter = client.get("/c/0").text
+    assert "学习目标" in chapter and 'href="/c/0/0.3#0.3.3"' in chapter
+    html = client.get("/c/0/0.4").text
+    assert 'id="0.4.2"' in html  # knowledge point anchors are the outline ids
+    assert 'class="prev" href="/c/0/0.3"' in html
+
+
+def test_section_renders_math_code_outputs_badges_and_admonitions(client):
+    html = client.get("/c/0/0.4").text
+    assert "<math" in html and "<msub>" in html
+    assert 'class="code highlight"' in html and '<span class="kn">from</span>' in html
+    assert "data-copy" in html
+    assert 'badge badge-ok' in html and "transformers 5." in html  # versions in the badge's title
+    assert "badge badge-static" in html and "示意" in html
+    assert "admonition-migration" in html and "迁移说明" in html
+
+
+def test_component_is_embedded_with_a_default_render(client):
+    html = client.get("/c/0/0.1").text
+    m = re.search(r'<script type="application/json" class="component-data" data-for="component-1">(.*?)</script>',
+                  html, re.S)
+    assert m and '"num_parameters": 134515008' in m.group(1)
+
+
+def test_component_api_validates_and_recomputes(client):
+    names = [c["name"] for c in client.get("/api/components").json()]
+    assert {"ConfigEditor", "ArchitectureExplorer"} <= set(names)
+    r = client.post("/api/components/ConfigEditor", json={"family": "llama", "num_hidden_layers": 2})
+    assert r.status_code == 200 and r.json()["numbers"]["num_parameters"] < 134515008
+    bad = client.post("/api/components/ConfigEditor", json={"hidden_size": 100, "num_attention_heads": 7})
+    assert bad.status_code == 422 and "not a multiple" in bad.json()["error"]
+    assert client.post("/api/components/ConfigEditor", json={"num_hidden_layers": 10_000}).status_code == 422
+    assert client.post("/api/components/ConfigEditor", json={"family": "x" * 5000}).status_code == 413
+    assert client.get("/api/components/NoSuch").status_code == 404
+
+
+def test_search_finds_chinese_terms_and_api_names(client):
+    results = client.get("/api/search", params={"q": "显存"}).json()["results"]
+    assert results and results[0]["url"].startswith("/c/0/0.1")
+    api = client.get("/api/search", params={"q": "safe_open"}).json()["results"]
+    assert api[0]["url"] == "/c/0/0.3#0.3.1"
+    assert "<mark>" in api[0]["snippet"]
+    assert client.get("/api/search", params={"q": "x" * 500}).status_code == 422
+    assert "令牌" in client.get("/search", params={"q": "令牌"}).text
+
+
+def test_concept_index_orders_places(client):
+    html = client.get("/concepts").text
+    assert "safetensors" in html and "初级 · 0.3" in html
+
+
+def test_progress_and_last_visited_persist(client):
+    assert client.post("/api/progress/0.2", json={"completed": True}).json()["completed"] is True
+    client.get("/c/0/0.3")
+    prog = client.get("/api/progress").json()
+    assert prog["0.2"]["completed"] and prog["0.3"]["last_visited_at"]
+    assert "继续学习" in client.get("/").text
+    assert client.post("/api/progress/9.9", json={"completed": True}).status_code == 404
+
+
+def test_notes_are_stored_and_escaped(client):
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    assert client.post("/api/notes/0.3.1", json={"text": evil, "bookmarked": True}).status_code == 200
+    assert client.get("/api/notes/0.3.1").json() == {"point_id": "0.3.1", "text": evil, "bookmarked": True}
+    assert client.post("/api/notes/0.3.1", json={"text": "x" * 6000}).status_code == 422
+    assert client.post("/api/notes/99.1.1", json={"text": "x"}).status_code == 404
+    assert evil not in client.get("/c/0/0.3").text  # notes are only ever inserted as text by the page script
+
+
+def test_search_snippets_escape_html(client):
+    from hfcourse.web.search import snippet
+
+    assert "<script>" not in snippet("a <script>alert(1)</script> b", "alert")
+
+
+def test_friendly_404_json_errors_and_security_headers(client):
+    r = client.get("/no/such/page")
+    assert r.status_code == 404 and "回到首页" in r.text
+    assert client.get("/api/nothing").json() == {"error": "Not Found"}
+    assert client.get("/c/99").status_code == 404
+    assert client.post("/api/progress/0.1", content=b"{not json", headers={"content-type": "application/json"}).status_code == 422
+    h = client.get("/").headers
+    assert "script-src 'self'" in h["content-security-policy"] and "unsafe-inline" not in h["content-security-policy"].split("script-src")[1].split(";")[0]
+    assert h["x-content-type-options"] == "nosniff" and "frame-ancestors 'none'" in h["content-security-policy"]
+
+
+def test_no_inline_scripts_and_local_plotly(client):
+    html = client.get("/c/0/0.1").text
+    for tag in re.findall(r"<script[^>]*>", html):
+        assert 'src="/static/' in tag or 'type="application/json"' in tag, tag
+    assert "cdn" not in html.lower()
+    js = client.get("/static/vendor/plotly.min.js")
+    assert js.status_code == 200 and len(js.content) > 1_000_000
+
+
+def test_figures_route_refuses_path_traversal(client):
+    assert client.get("/figures/ch00-ecosystem/..%2F..%2Fcourse.yaml").status_code == 404
+    assert client.get("/figures/../course.yaml").status_code == 404
+
+
+@pytest.mark.postgres
+def test_postgres_backend(tmp_path, monkeypatch):
+    url = os.environ.get("DATABASE_URL_TEST")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("DATABASE_URL_TEST is not set under CI")
+        pytest.skip("DATABASE_URL_TEST not set (scripts/start_postgres.sh starts one)")
+    from sqlalchemy import create_engine, text
+
+    from hfcourse.web.app import create_app
+
+    with create_engine(url).begin() as conn:  # a clean schema for this run
+        conn.execute(text("DROP TABLE IF EXISTS point_notes, section_progress, learners, alembic_version CASCADE"))
+    c = TestClient(create_app(url))
+    assert c.post("/api/progress/0.1", json={"completed": True}).status_code == 200
+    assert c.post("/api/notes/0.1.1", json={"text": "笔记", "bookmarked": False}).status_code == 200
+    c2 = TestClient(create_app(url))  # migrations are idempotent; data persists
+    assert c2.get("/api/progress").json()["0.1"]["completed"] is True
+    assert c2.get("/api/notes/0.1.1").json()["text"] == "笔记"
