@@ -170,8 +170,22 @@ def _cached(root: str, stamp: float) -> Course:
     return load_course(Path(root))
 
 
+_stamps: dict[str, tuple[float, float]] = {}  # root → (newest mtime, when it was checked)
+RECHECK_SECONDS = 2.0
+
+
 def load_course_cached(root: Path | None = None) -> Course:
-    """load_course, memoised on the newest modification time under the course folder."""
+    """load_course, memoised on the newest modification time under the course folder.
+
+    The folder is re-scanned at most every RECHECK_SECONDS, so a hot path (every page view) stays cheap
+    while edits to the course still show up within seconds."""
+    import time
+
     root = Path(root or course_dir()).resolve()
-    stamp = max((p.stat().st_mtime for p in root.rglob("*") if p.suffix in (".md", ".yaml")), default=0.0)
-    return _cached(str(root), stamp)
+    key = str(root)
+    now = time.monotonic()
+    stamp, checked = _stamps.get(key, (0.0, -1e9))
+    if now - checked > RECHECK_SECONDS:
+        stamp = max((p.stat().st_mtime for p in root.rglob("*") if p.suffix in (".md", ".yaml")), default=0.0)
+        _stamps[key] = (stamp, now)
+    return _cached(key, stamp)

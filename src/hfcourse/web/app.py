@@ -62,6 +62,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
     Session = db.sessions(engine)
     app.state.engine, app.state.sessions, app.state.templates = engine, Session, templates
 
+    last_visit: dict[int, tuple[str, datetime]] = {}
+
     def course() -> Course:
         return load_course_cached(course_dir())
 
@@ -143,10 +145,15 @@ def create_app(database_url: str | None = None) -> FastAPI:
         i = flat.index(s)
         r = render(s)
         defaults = [_default_render(comp) for comp in r.components]
-        with Session.begin() as sess:  # "last visited" is recorded automatically
-            row = _progress_row(sess, s.id)
-            row.last_visited_at = datetime.now(timezone.utc)
-        done = {k for k, v in progress().items() if v.completed}
+        now = datetime.now(timezone.utc)
+        prog = progress()
+        seen = last_visit.get(db.LOCAL_LEARNER)
+        # "last visited" is recorded automatically; re-reading the same page within a minute writes nothing
+        if seen is None or seen[0] != s.id or (now - seen[1]).total_seconds() > 60:
+            with Session.begin() as sess:
+                _progress_row(sess, s.id).last_visited_at = now
+            last_visit[db.LOCAL_LEARNER] = (s.id, now)
+        done = {k for k, v in prog.items() if v.completed}
         return page(request, "section.html", chapter=ch, section=s, body=r.html, toc=r.toc,
                     components=defaults, prev=flat[i - 1] if i else None,
                     next=flat[i + 1] if i + 1 < len(flat) else None, completed=s.id in done)
