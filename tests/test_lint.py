@@ -38,6 +38,26 @@ def test_removed_pipeline_tasks_methods_and_tensor_types():
     assert any(r == "removed-method" for r, m in rules("enc = tokenizer.batch_encode_plus(['a'])"))
     assert any(r == "removed-method" for r, m in rules("model.to_bettertransformer()"))
     assert any(r == "removed-tensor-type" for r, m in rules("x = tok('a', return_tensors='tf')"))
+    assert any(r == "removed-tensor-type" for r, m in rules("x = tok('a', return_tensors='jax')"))
+    assert rules("x = tok('a', return_tensors='np')") == []
+    assert any(r == "removed-method" and "tokenizer(text" in m for r, m in rules("enc = tok.encode_plus('a')"))
+    assert any(r == "removed-task" for r, m in rules("from transformers import pipeline\np = pipeline('translation_en_to_fr')"))
+    assert any(r == "removed-task" for r, m in rules("from transformers import pipeline\np = pipeline('question-answering')"))
+
+
+def test_pipeline_tasks_follow_the_installed_registry():
+    from transformers.pipelines import SUPPORTED_TASKS, TASK_ALIASES
+
+    for task in [*SUPPORTED_TASKS, *TASK_ALIASES]:
+        assert rules(f"from transformers import pipeline\np = pipeline(task={task!r})") == [], task
+    found = rules("from transformers import pipeline\np = pipeline(task='summarization', model='x')")
+    assert [r for r, _ in found] == ["removed-task"] and "text-generation" in found[0][1]
+
+
+def test_load_dataset_trust_remote_code_is_an_error():
+    assert [r for r, _ in rules("from datasets import load_dataset\nload_dataset('x', trust_remote_code=True)")] == [
+        "removed-kwarg"]
+    assert rules("from datasets import load_dataset\nload_dataset('csv', data_files='a.csv', split='train')") == []
 
 
 def test_removed_from_pretrained_kwargs_and_trainer_tokenizer():
@@ -61,6 +81,16 @@ def test_packages_that_cannot_be_imported_are_checked_against_the_static_index()
     assert any(r == "removed-name" and "NotAThing" in m and "static index" in m
                for r, m in rules("from vllm import NotAThing"))
     assert rules("from flash_attn import flash_attn_func") == []
+    # keyword arguments against the indexed signatures (SamplingParams is a msgspec struct, LLM takes **kwargs)
+    assert rules("""
+        from vllm import LLM, SamplingParams
+        llm = LLM(model="m", dtype="bfloat16", gpu_memory_utilization=0.8, anything_goes=1)
+        sp = SamplingParams(temperature=0.8, top_p=0.95, max_tokens=64)
+    """) == []
+    found = rules("from vllm import SamplingParams\nsp = SamplingParams(use_beam_search=True, max_token=8)")
+    assert [r for r, _ in found] == ["unknown-kwarg", "unknown-kwarg"] and "max_tokens" in found[1][1], found
+    assert [r for r, _ in rules("from flash_attn import flash_attn_func\nflash_attn_func(q, k, v, is_causal=True)")] \
+        == ["unknown-kwarg"]
     assert any(r == "unchecked" for r, m in rules("import tensorrt_llm"))
 
 
@@ -150,8 +180,52 @@ def test_missing_part_heading_and_missing_output(tmp_path):
 
 @pytest.mark.parametrize("url, ok", [("https://huggingface.co/docs/peft/index", True),
                                      ("https://arxiv.org/abs/2106.09685", True),
+                                     ("https://github.com/huggingface/peft", True),
+                                     ("https://github.com/someone/peft-fork", False),
                                      ("https://blog.example.com/lora", False)])
 def test_link_allow_list(tmp_path, url, ok):
     text = SECTION.replace("http://example.com/not-official", url)
     issues = [i for i in lint_course(load_course(make_course(tmp_path, text), component_names=set())) if i.rule == "link"]
     assert (issues == []) == ok
+
+
+def test_deprecated_spelling_in_prose_is_a_warning_removed_one_an_error(tmp_path):
+    text = SECTION.replace("旧版本中常写 `evaluation_strategy`。", "旧版本中常写 `evaluation_strategy` 与 `torch_dtype`。")
+    found = {(i.severity, i.message.split("`")[1]) for i in lint_course(load_course(make_course(tmp_path, text),
+                                                                                    component_names=set()))
+             if i.rule == "old-spelling"}
+    assert found == {("error", "evaluation_strategy"), ("warning", "torch_dtype")}
+
+
+def test_cached_index_of_the_pinned_version_replaces_the_committed_one(tmp_path):
+    import json
+
+    from hfcourse.check.index import INDEX_DIR, PINS, StaticIndex
+
+    vllm = next(p for p in PINS if p.module == "vllm")
+    cached = tmp_path / "lint-index"
+    cached.mkdir()
+    fake = {"package": "vllm", "version": vllm.version, "modules": {"vllm": ["OnlyInCache"]}}
+    (cached / "vllm.json").write_text(json.dumps(fake), encoding="utf-8")
+    idx = StaticIndex.from_dirs(INDEX_DIR, cached)
+    assert idx.has_name("vllm", "OnlyInCache") and not idx.has_name("vllm", "LLM")
+    assert idx.has_name("flash_attn", "flash_attn_func")  # still the committed copy
+    fake["version"] = "0.0.1"  # a cache from another version is ignored
+    (cached / "vllm.json").write_text(json.dumps(fake), encoding="utf-8")
+    assert StaticIndex.from_dirs(INDEX_DIR, cached).has_name("vllm", "LLM")
+
+
+def test_cli_prints_findings_as_text_or_json_and_filters_by_path(tmp_path, capsys):
+    import json
+
+    from hfcourse.cli import main
+
+    root = make_course(tmp_path, SECTION)
+    assert main(["lint", "--course", str(root)]) == 1
+    text = capsys.readouterr().out
+    assert "1.1.md:16: error: example 1.1-1: " in text and "[unknown-kwarg]" in text
+    assert main(["lint", "--course", str(root), "--json", str(root / "ch01" / "1.1.md")]) == 1
+    found = json.loads(capsys.readouterr().out)
+    assert {"path", "line", "severity", "message", "rule"} <= set(found[0])
+    assert "outline" not in {f["rule"] for f in found}  # one section file: no chapter-wide outline check
+    assert "unknown-kwarg" in {f["rule"] for f in found}

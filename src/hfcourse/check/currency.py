@@ -1,7 +1,8 @@
 """API-currency lint of one code example: resolve what it uses against the installed libraries.
 
 - `from pkg import name` / `import pkg.mod`: the name or module must exist in the installed version
-  (or, for packages that cannot be imported here, in the static source index, see `index.py`);
+  (or, for packages that cannot be imported here, in the static source index, see `index.py`, which also
+  checks keyword arguments against the indexed signatures);
 - `pkg.attr` chains on imported modules;
 - keyword arguments of calls whose callee resolves to a function or class with an explicit signature;
   callables taking **kwargs (`from_pretrained`, `generate`, `pipeline`) are checked against the table of
@@ -31,6 +32,12 @@ CHECKED = {"transformers", "tokenizers", "datasets", "peft", "accelerate", "trl"
 DIST_NAME = {"flash_attn": "flash-attn", "huggingface_hub": "huggingface_hub", "tensorrt_llm": "tensorrt-llm"}
 
 
+@dataclass(frozen=True)
+class StaticRef:
+    """A name imported from a package that is only known through the static index."""
+    path: str  # vllm.SamplingParams
+
+
 @dataclass
 class Finding:
     line: int  # 1-based line inside the example's code
@@ -58,7 +65,10 @@ def _version(top: str) -> str:
 
 
 def _has(module_obj, module_name: str, name: str) -> bool:
-    if hasattr(module_obj, name):
+    try:
+        if hasattr(module_obj, name):
+            return True
+    except Exception:  # noqa: BLE001 - a lazy attribute that exists but fails to import here (optional deps)
         return True
     try:
         return importlib.util.find_spec(f"{module_name}.{name}") is not None
@@ -136,7 +146,10 @@ class _Checker(ast.NodeVisitor):
                 self.add(node, "error", f"cannot import {alias.name} from {node.module} "
                                         f"({top} {_version(top)}){extra}", "removed-name")
                 continue
-            obj = getattr(mod, alias.name, None)
+            try:
+                obj = getattr(mod, alias.name, None)
+            except Exception:  # noqa: BLE001 - exists but needs an optional dependency: nothing to check
+                obj = None
             self.bound[alias.asname or alias.name] = obj
             self.bound_path[alias.asname or alias.name] = f"{node.module}.{alias.name}"
 
@@ -158,9 +171,13 @@ class _Checker(ast.NodeVisitor):
                                     "(static index)", "removed-module")
             return
         for alias in node.names:
-            if alias.name != "*" and not self.index.has_name(node.module, alias.name):
+            if alias.name == "*":
+                continue
+            if not self.index.has_name(node.module, alias.name):
                 self.add(node, "error", f"cannot import {alias.name} from {node.module} "
                                         f"({top} {self.index.version(top)}, static index)", "removed-name")
+            else:
+                self.bound[alias.asname or alias.name] = StaticRef(f"{node.module}.{alias.name}")
 
     # -- attributes --------------------------------------------------------------------------------------
     def _resolve(self, node):
@@ -180,8 +197,8 @@ class _Checker(ast.NodeVisitor):
                     return None
                 try:
                     return getattr(base, node.attr)
-                except Exception:  # noqa: BLE001
-                    return importlib.import_module(f"{base.__name__}.{node.attr}")
+                except Exception:  # noqa: BLE001 - a submodule not yet imported, or one needing optional deps
+                    return _import(f"{base.__name__}.{node.attr}")
             return getattr(base, node.attr, None) if inspect.isclass(base) else None
         return None
 
@@ -207,6 +224,9 @@ class _Checker(ast.NodeVisitor):
                          "removed-tensor-type")
             if k.arg == "torch_dtype":
                 self.add(k.value, "warning", "torch_dtype= is deprecated in transformers 5.x; use dtype=", "deprecated-kwarg")
+        if isinstance(target, StaticRef):
+            self._static_call(node, target, kw_names)
+            target = None
         params = _signature_params(target) if target is not None and callable(target) else None
         path = self.bound_path.get(getattr(node.func, "id", ""), callee_name)
         if params is not None and not params[1]:
@@ -224,14 +244,34 @@ class _Checker(ast.NodeVisitor):
                         continue
                     self.add(node, "error", f"{callee_name}(..., {name}=...): {M.suggestion_for_kwarg(name)}",
                              "removed-kwarg")
-        if callee_name == "pipeline" and node.args and isinstance(node.args[0], ast.Constant):
-            task = node.args[0].value
+        for k in node.keywords:
+            if (callee_name, k.arg) in M.CALLEE_KWARGS:
+                new, version = M.CALLEE_KWARGS[callee_name, k.arg]
+                self.add(node, "error", f"{callee_name}(..., {k.arg}=...) was removed in {version}; {new}",
+                         "removed-kwarg")
+        if callee_name == "pipeline":
+            task_node = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "task"), None)
+            task = task_node.value if isinstance(task_node, ast.Constant) else None
             tasks = _pipeline_tasks()
             if isinstance(task, str) and tasks is not None and task not in tasks:
+                hint = M.suggestion_for_task(task)
                 self.add(node, "error", f'pipeline task "{task}" does not exist in transformers '
-                                        f'{_version("transformers")} (removed tasks: summarization, translation, '
-                                        "question-answering, text2text-generation, conversational ...)", "removed-task")
+                                        f'{_version("transformers")}' + (f"; use {hint}" if hint else ""),
+                         "removed-task")
         self.generic_visit(node)
+
+
+    def _static_call(self, node: ast.Call, ref: StaticRef, kw_names: list[str]) -> None:
+        allowed = self.index.signature(ref.path)
+        if allowed is None:  # open (**kwargs) or not indexed: nothing to say
+            return
+        top = ref.path.split(".")[0]
+        for name in kw_names:
+            if name not in allowed:
+                close = difflib.get_close_matches(name, [a for a in allowed if not a.startswith("_")], 1)
+                self.add(node, "error", f"{ref.path}() got an unexpected keyword argument '{name}' "
+                                        f"({top} {self.index.version(top)}, static index"
+                                        + (f"; did you mean {close[0]}?)" if close else ")"), "unknown-kwarg")
 
 
 def check_code(code: str, index: StaticIndex | None = None) -> list[Finding]:

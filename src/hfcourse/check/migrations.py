@@ -3,6 +3,10 @@
 Used for suggestions by the currency lint and for the prose check (inline code outside a migration note).
 Each entry was checked against the installed libraries (see ../shared/CURRENCY.md); the decision whether a
 name exists is always made against the installed package, this table only explains.
+
+Severity: a removed spelling is an error; a deprecated one that still works in the installed version is a
+warning (`torch_dtype=`: transformers 5.x pops it, logs "`torch_dtype` is deprecated! Use `dtype` instead!" and
+uses it; `gradient_checkpointing_enable()` still exists beside `activation_checkpointing_enable()`).
 """
 
 from __future__ import annotations
@@ -55,6 +59,29 @@ NAMES = {
 
 TENSOR_TYPES_REMOVED = {"tf": "v5.0", "jax": "v5.0"}
 
+# keywords removed from one particular callee whose **kwargs would otherwise swallow them
+CALLEE_KWARGS = {
+    ("load_dataset", "trust_remote_code"): ("remove it: dataset loading scripts are no longer supported "
+                                            "(the argument is ignored with an error log)", "datasets 4.0"),
+}
+
+# pipeline tasks that transformers v5 removed → what to use instead (the decision that a task is gone is
+# made against transformers.pipelines.SUPPORTED_TASKS of the installed version; this table only suggests)
+PIPELINE_TASKS = {
+    "summarization": 'pipeline("text-generation") with an instruction model and chat messages, '
+                     "or AutoModelForSeq2SeqLM + generate()",
+    "translation": 'pipeline("text-generation") with an instruction model, or AutoModelForSeq2SeqLM + generate()',
+    "text2text-generation": "AutoModelForSeq2SeqLM + generate()",
+    "question-answering": 'AutoModelForQuestionAnswering (start/end logits), or pipeline("text-generation")',
+    "visual-question-answering": 'pipeline("image-text-to-text")',
+    "conversational": 'pipeline("text-generation") with a list of chat messages',
+}
+
+
+def suggestion_for_task(task: str) -> str:
+    key = "translation" if task.startswith("translation") else task
+    return PIPELINE_TASKS.get(key, "")
+
 # spellings flagged in prose (inline code) outside a migration note
 PROSE = [
     r"\bevaluation_strategy\b", r"\buse_auth_token\b", r"\bbatch_encode_plus\b", r"\bencode_plus\b",
@@ -63,6 +90,8 @@ PROSE = [
     r"\bas_target_tokenizer\b", r"\bpenalty_alpha\b", r"\bforce_words_ids\b", r"\bno_cuda\b",
     r"\btorch_dtype\b", r"return_tensors\s*=\s*[\"'](?:tf|jax)[\"']", r"\bgradient_checkpointing_enable\b",
 ]
+# of those, spellings that still work (deprecated, not removed): a warning in prose, like in code
+PROSE_DEPRECATED = {r"\btorch_dtype\b", r"\bgradient_checkpointing_enable\b"}
 
 
 def suggestion_for_kwarg(name: str) -> str:
