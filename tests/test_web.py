@@ -18,10 +18,10 @@ def client(tmp_path, monkeypatch):
     return TestClient(create_app())
 
 
-def test_server_starts_without_importing_torch():
+def test_server_starts_without_importing_torch(tmp_path):
     code = "import sys; from hfcourse.web.app import create_app; create_app(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, "HFCOURSE_HOME": "/tmp/hfcourse-web-notorch"})
+                         env={**os.environ, "HFCOURSE_HOME": str(tmp_path)})
     assert out.stdout.strip() == "False", out.stderr[-2000:]
 
 
@@ -55,14 +55,35 @@ def test_component_is_embedded_with_a_default_render(client):
     html = client.get("/c/0/0.1").text
     m = re.search(r'<script type="application/json" class="component-data" data-for="component-1">(.*?)</script>',
                   html, re.S)
-    assert m and '"num_parameters": 134515008' in m.group(1)
+    assert m and f'"num_parameters": {_llama_default_parameters()}' in m.group(1)
+
+
+def _llama_default_parameters() -> int:
+    import torch
+    from transformers import AutoModelForCausalLM, LlamaConfig
+
+    from hfcourse.viz.components.config import FAMILIES
+
+    with torch.device("meta"):
+        return AutoModelForCausalLM.from_config(LlamaConfig(**FAMILIES["llama"][2])).num_parameters()
 
 
 def test_component_api_validates_and_recomputes(client):
+    import torch
+    from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig
+
+    from hfcourse.viz.components.config import FAMILIES
+
     names = [c["name"] for c in client.get("/api/components").json()]
     assert {"ConfigEditor", "ArchitectureExplorer"} <= set(names)
     r = client.post("/api/components/ConfigEditor", json={"family": "llama", "num_hidden_layers": 2})
-    assert r.status_code == 200 and r.json()["numbers"]["num_parameters"] < 134515008
+    with torch.device("meta"):  # the same config built by transformers itself
+        model = AutoModelForCausalLM.from_config(LlamaConfig(**{**FAMILIES["llama"][2], "num_hidden_layers": 2}))
+    assert r.status_code == 200 and r.json()["numbers"]["num_parameters"] == model.num_parameters()
+    arch = client.get("/api/components/ArchitectureExplorer", params={"family": "gpt2"}).json()["numbers"]
+    with torch.device("meta"):
+        gpt2 = AutoModelForCausalLM.from_config(GPT2Config(**FAMILIES["gpt2"][2]))
+    assert arch["num_parameters"] == gpt2.num_parameters()
     bad = client.post("/api/components/ConfigEditor", json={"hidden_size": 100, "num_attention_heads": 7})
     assert bad.status_code == 422 and "not a multiple" in bad.json()["error"]
     assert client.post("/api/components/ConfigEditor", json={"num_hidden_layers": 10_000}).status_code == 422
@@ -78,6 +99,32 @@ def test_search_finds_chinese_terms_and_api_names(client):
     assert "<mark>" in api[0]["snippet"]
     assert client.get("/api/search", params={"q": "x" * 500}).status_code == 422
     assert "令牌" in client.get("/search", params={"q": "令牌"}).text
+
+
+def test_search_in_a_test_course_tree(tmp_path, monkeypatch):
+    """A copy of the course with a planted paragraph under 0.2.1: the search must point exactly there."""
+    import shutil
+
+    from hfcourse.paths import course_dir
+
+    root = tmp_path / "course"
+    shutil.copytree(course_dir(), root, ignore=shutil.ignore_patterns("_figures", "*.png"))
+    section = next((root / "ch00-ecosystem").glob("0.2-*.md"))
+    lines = section.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("## 0.2.1 "))
+    lines.insert(at + 1, "\n训练时设置 `eval_strategy` 决定评估时机；4 比特量化能把显存占用压到约四分之一，"
+                         "分片保存便于加载。\n\n")
+    section.write_text("".join(lines), encoding="utf-8")
+    monkeypatch.setenv("HFCOURSE_COURSE", str(root))
+    monkeypatch.setenv("HFCOURSE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    from hfcourse.web.app import create_app
+
+    c = TestClient(create_app())
+    for q in ("eval_strategy", "量化", "分片"):
+        urls = [r["url"] for r in c.get("/api/search", params={"q": q}).json()["results"]]
+        assert "/c/0/0.2#0.2.1" in urls[:3], (q, urls)
+    assert "<mark>eval_strategy</mark>" in c.get("/search", params={"q": "eval_strategy"}).text
 
 
 def test_concept_index_orders_places(client):
@@ -153,3 +200,57 @@ def test_postgres_backend(tmp_path, monkeypatch):
     c2 = TestClient(create_app(url))  # migrations are idempotent; data persists
     assert c2.get("/api/progress").json()["0.1"]["completed"] is True
     assert c2.get("/api/notes/0.1.1").json()["text"] == "笔记"
+
+
+def test_other_parts_mount_routers_templates_and_nav_links(tmp_path, monkeypatch):
+    """The plug-in contract used by hfcourse.learn.web: ROUTERS, TEMPLATE_DIRS, NAV_LINKS, render_page."""
+    (tmp_path / "plugtpl").mkdir()
+    (tmp_path / "plugtpl" / "plug.html").write_text(
+        '{% extends "base.html" %}{% block content %}<p id="plug">{{ word }}</p>{% endblock %}', encoding="utf-8")
+    (tmp_path / "plugmod.py").write_text(
+        "from pathlib import Path\n"
+        "from fastapi import APIRouter, Request\n"
+        "from hfcourse.web import app as web\n"
+        "web.TEMPLATE_DIRS.append(Path(__file__).parent / 'plugtpl')\n"
+        "web.NAV_LINKS.append(('/plug', '插件页'))\n"
+        "router = APIRouter()\n"
+        "@router.get('/plug')\n"
+        "def plug(request: Request):\n"
+        "    return web.render_page(request, 'plug.html', word='<b>hi</b>')\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("HFCOURSE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    from hfcourse.web import app as web
+
+    monkeypatch.setattr(web, "ROUTERS", ["plugmod:router", "no_such_part.web:router"])
+    monkeypatch.setattr(web, "TEMPLATE_DIRS", list(web.TEMPLATE_DIRS))
+    monkeypatch.setattr(web, "NAV_LINKS", list(web.NAV_LINKS))
+    r = TestClient(web.create_app()).get("/plug")
+    assert r.status_code == 200 and '<p id="plug">&lt;b&gt;hi&lt;/b&gt;</p>' in r.text
+    assert 'href="/plug"' in r.text and "content-security-policy" in r.headers
+
+
+@pytest.mark.parametrize("family", ["llama", "qwen2", "bert", "gpt2", "t5"])
+def test_config_editor_counts_match_the_full_model(family):
+    """The editor extrapolates from 1- and 2-layer builds; the full-depth real model must agree exactly."""
+    import torch
+    import transformers
+
+    from hfcourse.viz.components.config import FAMILIES, GPT2_NAMES, T5_NAMES, ConfigParams, config_editor
+
+    cfg_name, model_name, defaults = FAMILIES[family]
+    key = {"gpt2": GPT2_NAMES, "t5": T5_NAMES}.get(family, {}).get("num_hidden_layers", "num_hidden_layers")
+    for layers, hidden, heads in ((5, 64, 4), (None, None, None)):
+        kwargs = {**defaults, **({key: layers} if layers else {})}
+        if hidden:
+            kwargs[{"gpt2": "n_embd", "t5": "d_model"}.get(family, "hidden_size")] = hidden
+            kwargs[{"gpt2": "n_head", "t5": "num_heads"}.get(family, "num_attention_heads")] = heads
+            if family in ("llama", "qwen2"):
+                kwargs["num_key_value_heads"] = 2
+        with torch.device("meta"):
+            model = getattr(transformers, model_name)(getattr(transformers, cfg_name)(**kwargs))
+        got = config_editor(ConfigParams(family=family, num_hidden_layers=layers, hidden_size=hidden,
+                                         num_attention_heads=heads,
+                                         num_key_value_heads=2 if hidden and family in ("llama", "qwen2") else None))
+        assert got["numbers"]["num_parameters"] == model.num_parameters(), (family, layers)
+        assert got["numbers"]["model_class"] == model_name

@@ -1,8 +1,18 @@
 """The learning platform: FastAPI + server-rendered Jinja2, small vanilla JS, nothing from a CDN.
 
-`create_app()` builds the app. Other parts of the platform add pages by listing their router in `ROUTERS`
-("module:attribute", skipped when the module is missing) and navigation links in `NAV_LINKS`; their
-templates extend `base.html`. The app never imports torch at start: components import it lazily.
+`create_app()` builds the app. Other parts of the platform plug in without editing this file:
+
+- `ROUTERS`: "module:attribute" of each extra APIRouter; create_app() imports and includes every one whose
+  module exists (missing modules are skipped, so a part can land later). Routers are imported *before* the
+  templates are set up, so their module may append to the two lists below at import time.
+- `TEMPLATE_DIRS`: folders searched for templates (this package's first). A part's templates
+  `{% extends "base.html" %}` and fill the blocks `title`, `head`, `main_class`, `content`, `scripts`.
+- `NAV_LINKS`: (href, label) pairs shown in the top bar.
+- `render_page(request, "their.html", **ctx)`: renders a template with the shared context (`course`,
+  `nav_links`, `json_script`) and the security headers; JSON data for page scripts goes in
+  `{{ json_script(data) }}`-style <script type="application/json"> tags (the CSP forbids inline scripts).
+
+The app never imports torch at start: components import it lazily.
 """
 
 from __future__ import annotations
@@ -10,6 +20,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import threading
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +42,7 @@ from .render import json_script, pygments_css, render_section
 
 HERE = Path(__file__).parent
 ROUTERS: list[str] = ["hfcourse.learn.web:router"]
+TEMPLATE_DIRS: list[Path] = [HERE / "templates"]
 NAV_LINKS: list[tuple[str, str]] = [("/", "首页"), ("/course", "课程目录"), ("/search", "搜索"), ("/concepts", "概念索引")]
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
@@ -55,7 +67,8 @@ def _plotly_js() -> Path:
 
 def create_app(database_url: str | None = None) -> FastAPI:
     app = FastAPI(title="hfcourse", version="0.1.0", docs_url=None, redoc_url=None)
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    extra_routers = [_load_router(spec) for spec in ROUTERS]  # first: they may extend the lists above
+    templates = Jinja2Templates(directory=[str(d) for d in dict.fromkeys(TEMPLATE_DIRS)])
     templates.env.globals.update(nav_links=NAV_LINKS, json_script=json_script)
     engine = db.make_engine(database_url)
     db.migrate(engine)
@@ -64,8 +77,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     last_visit: dict[int, tuple[str, datetime]] = {}
 
+    course_lock = threading.Lock()
+
     def course() -> Course:
-        return load_course_cached(course_dir())
+        # one loader at a time: concurrent first requests would otherwise each parse the whole course
+        with course_lock:
+            return load_course_cached(course_dir())
 
     @lru_cache(maxsize=1)
     def _report(stamp: float) -> dict:
@@ -259,10 +276,10 @@ def create_app(database_url: str | None = None) -> FastAPI:
             sess.add(row)
         return row
 
-    for spec in ROUTERS:
-        module, _, attr = spec.partition(":")
-        if importlib.util.find_spec(module.split(".")[0]) and _module_exists(module):
-            app.include_router(getattr(importlib.import_module(module), attr))
+    app.state.page = page
+    for router in extra_routers:
+        if router is not None:
+            app.include_router(router)
 
     # -- errors and headers --------------------------------------------------------------------------------
     @app.exception_handler(StarletteHTTPException)
@@ -286,6 +303,18 @@ def create_app(database_url: str | None = None) -> FastAPI:
         return response
 
     return app
+
+
+def render_page(request: Request, name: str, status: int = 200, **ctx):
+    """Render `name` (from any of TEMPLATE_DIRS) with the context every page gets; for ROUTERS' pages."""
+    return request.app.state.page(request, name, status, **ctx)
+
+
+def _load_router(spec: str):
+    module, _, attr = spec.partition(":")
+    if not (importlib.util.find_spec(module.split(".")[0]) and _module_exists(module)):
+        return None
+    return getattr(importlib.import_module(module), attr)
 
 
 def _module_exists(module: str) -> bool:
@@ -314,9 +343,19 @@ def _compute(name: str, raw: dict) -> dict:
     except ValidationError as e:
         return JSONResponse({"error": "参数无效", "details": _errors(e.errors())}, status_code=422)
     try:
-        return spec.compute(params)
+        return _compute_cached(name, params.model_dump_json())
     except (ComponentError, ValueError) as e:
         return JSONResponse({"error": str(e)}, status_code=422)
+
+
+@lru_cache(maxsize=256)
+def _compute_cached(name: str, params_json: str) -> dict:
+    """Components are pure functions of their validated parameters: repeated inputs are served from memory
+    (errors are not cached, lru_cache only stores returned values)."""
+    from ..viz.registry import get
+
+    spec = get(name)
+    return spec.compute(spec.params.model_validate_json(params_json))
 
 
 @lru_cache(maxsize=64)

@@ -63,7 +63,8 @@ def tokens(text: str) -> list[str]:
 
 def _plain(markdown: str) -> str:
     text = re.sub(r"^:[\w-]+:.*$", "", markdown, flags=re.M)  # directive options
-    text = re.sub(r"[`*#>|]", " ", text)
+    text = re.sub(r"[`*]", "", text)  # inline code and emphasis marks: keep the words, drop the markup
+    text = re.sub(r"[#>|]", " ", text)
     return re.sub(r"[ \t]+", " ", text)
 
 
@@ -128,12 +129,15 @@ def snippet(text: str, query: str, width: int = 70) -> str:
     terms = sorted({t for t in tokens(query) if len(t) > 1} | {query.strip()}, key=len, reverse=True)
     terms = [t for t in terms if t]
     low = text.lower()
-    pos = min((p for t in terms if (p := low.find(t.lower())) >= 0), default=0)
+    # centre on the whole query when it occurs (an API name), else on the first of its pieces
+    whole = low.find(query.strip().lower()) if query.strip() else -1
+    pos = whole if whole >= 0 else min((p for t in terms if (p := low.find(t.lower())) >= 0), default=0)
     start = max(0, pos - width)
     excerpt = text[start : pos + width * 2].replace("\n", " ")
     escaped = html.escape(excerpt)
-    for t in terms:
-        escaped = re.sub(re.escape(html.escape(t)), lambda m: f"<mark>{m.group(0)}</mark>", escaped, flags=re.I)
+    if terms:  # one pass, longest term first, so marks never nest
+        pattern = "|".join(re.escape(html.escape(t)) for t in terms)
+        escaped = re.sub(pattern, lambda m: f"<mark>{m.group(0)}</mark>", escaped, flags=re.I)
     return ("…" if start else "") + escaped + "…"
 
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -39,8 +40,22 @@ def build_on_meta(family: str, overrides: dict):
     import torch
     import transformers
 
+    config, model_name = build_config(family, overrides)
+    with torch.device("meta"):
+        model = getattr(transformers, model_name)(config)
+    return config, model
+
+
+def build_config(family: str, overrides: dict):
+    """(config, model class name) without building the model: validates the combination."""
+    import transformers
+
     cfg_name, model_name, defaults = FAMILIES[family]
     names = GPT2_NAMES if family == "gpt2" else T5_NAMES if family == "t5" else {}
+    return getattr(transformers, cfg_name)(**_kwargs(family, defaults, names, overrides)), model_name
+
+
+def _kwargs(family: str, defaults: dict, names: dict, overrides: dict) -> dict:
     kwargs = dict(defaults)
     for key, value in overrides.items():
         if value is None:
@@ -51,10 +66,22 @@ def build_on_meta(family: str, overrides: dict):
             kwargs["n_inner"] = value
             continue
         kwargs[names.get(key, key)] = value
-    config = getattr(transformers, cfg_name)(**kwargs)
-    with torch.device("meta"):
-        model = getattr(transformers, model_name)(config)
-    return config, model
+    return kwargs
+
+
+@functools.lru_cache(maxsize=512)
+def _counts(family: str, overrides: tuple, layers: int) -> tuple[str, dict[str, int]]:
+    """Parameters per group (and "__total__") of the real model with `layers` layers, built on meta."""
+    _, model = build_on_meta(family, {**dict(overrides), "num_hidden_layers": layers})
+    groups: dict[str, int] = {"__total__": model.num_parameters()}
+    for name, param in model.named_parameters():
+        key = ("embedding" if "embed" in name or "wte" in name or "wpe" in name or "shared" in name
+               else "attention" if any(k in name for k in ("attn", "attention", "q_proj", "k_proj", "v_proj", "o_proj"))
+               else "mlp" if any(k in name for k in ("mlp", "intermediate", "output.dense", "DenseReluDense", "ffn"))
+               else "norm" if "norm" in name or "ln_" in name or "LayerNorm" in name
+               else "head / other")
+        groups[key] = groups.get(key, 0) + param.numel()
+    return type(model).__name__, groups
 
 
 class ConfigParams(BaseModel):
@@ -77,28 +104,28 @@ class ComponentError(ValueError):
            description="在 meta 设备上用真实的 transformers 模型类构建模型，统计参数量与权重内存。")
 def config_editor(p: ConfigParams) -> dict:
     overrides = p.model_dump(exclude={"family"})
+    layers = overrides.pop("num_hidden_layers") or FAMILIES[p.family][2].get(
+        GPT2_NAMES["num_hidden_layers"] if p.family == "gpt2" else T5_NAMES["num_hidden_layers"] if p.family == "t5"
+        else "num_hidden_layers")
     try:
-        config, model = build_on_meta(p.family, overrides)
+        config, _ = build_config(p.family, {**overrides, "num_hidden_layers": layers})
+        # Decoder/encoder layers are identical copies, so the count is linear in the layer count: two real
+        # builds (1 and 2 layers) give the exact total for any depth at a fraction of the cost of a deep build.
+        model_class, one = _counts(p.family, tuple(sorted(overrides.items())), 1)
+        _, two = _counts(p.family, tuple(sorted(overrides.items())), 2)
     except Exception as e:  # noqa: BLE001 - transformers' own validation message is the explanation
         raise ComponentError(str(e).strip().split("\n")[-1].strip()) from None
-    total = model.num_parameters()
-    groups: dict[str, int] = {}
-    for name, param in model.named_parameters():
-        key = ("embedding" if "embed" in name or "wte" in name or "wpe" in name or "shared" in name
-               else "attention" if any(k in name for k in ("attn", "attention", "q_proj", "k_proj", "v_proj", "o_proj"))
-               else "mlp" if any(k in name for k in ("mlp", "intermediate", "output.dense", "DenseReluDense", "ffn"))
-               else "norm" if "norm" in name or "ln_" in name or "LayerNorm" in name
-               else "head / other")
-        groups[key] = groups.get(key, 0) + param.numel()
+    groups = {k: one.get(k, 0) + (layers - 1) * (two.get(k, 0) - one.get(k, 0)) for k in two}
+    total = groups.pop("__total__")
     memory = {"fp32 (GB)": total * 4 / 1e9, "bf16 (GB)": total * 2 / 1e9, "int8 (GB)": total / 1e9,
               "int4 (GB)": total / 2 / 1e9}
     figure = {
         "data": [{"type": "bar", "x": list(groups), "y": list(groups.values()), "name": "参数量",
                   "text": [f"{v / 1e6:.2f}M" for v in groups.values()], "textposition": "auto"}],
-        "layout": {"title": {"text": f"{type(model).__name__}: {total / 1e6:.2f}M 参数"},
+        "layout": {"title": {"text": f"{model_class}: {total / 1e6:.2f}M 参数"},
                    "yaxis": {"title": {"text": "参数个数"}}, "margin": {"t": 50, "l": 60, "r": 20, "b": 40}},
     }
-    return {"figure": figure, "numbers": {"model_class": type(model).__name__, "num_parameters": total,
+    return {"figure": figure, "numbers": {"model_class": model_class, "num_parameters": total,
                                           "by_group": groups, "weights_memory": memory,
                                           "config": config.to_diff_dict() if hasattr(config, "to_diff_dict") else {}}}
 
