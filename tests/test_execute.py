@@ -177,3 +177,55 @@ def test_comparison_forgives_only_legitimate_variation(stored, captured, same):
 def test_volatile_lines_ignore_numbers():
     assert outputs_match("耗时 1.23 秒\n结果 5", "耗时 9.87 秒\n结果 5", volatile="耗时")
     assert not outputs_match("耗时 1.23 秒\n结果 5", "耗时 9.87 秒\n结果 6", volatile="耗时")
+
+
+def test_fd_level_output_seeds_and_workspace_are_in_place(tmp_path, monkeypatch):
+    # The asset workspace (HFCOURSE_HOME/workspace) holds a tiny model saved from a config: no Hub.
+    from transformers import BertConfig, BertModel
+
+    BertModel(eval(TINY_BERT)).save_pretrained(tmp_path / "home" / "workspace" / "test-org" / "tiny-bert")
+    _, (c_level, seeded, model, old_dtype) = run(
+        tmp_path,
+        cell("import os, sys\nprint('py', flush=True)\nos.write(1, b'fd\\n')\nos.system('echo from-shell')", "x"),
+        cell("import random, numpy, torch\nprint(random.random(), numpy.random.rand(), torch.rand(1).item())", "x"),
+        cell("from transformers import AutoModel\nm = AutoModel.from_pretrained('test-org/tiny-bert')\n"
+             "print(m.config.hidden_size)", "32"),
+        cell("import torch\nfrom transformers import AutoModel\n"
+             "AutoModel.from_pretrained('test-org/tiny-bert', torch_dtype=torch.float32)", ""),
+    )
+    assert c_level.status == "failed" and "+fd" in c_level.message and "+from-shell" in c_level.message
+    import random
+
+    import numpy
+    import torch
+
+    random.seed(0), numpy.random.seed(0), torch.manual_seed(0)
+    expected = f"{random.random()} {numpy.random.rand()} {torch.rand(1).item()}"
+    assert f"+{expected}" in seeded.message  # seeds fixed to 0 before the code runs
+    assert model.status == "passed", model.message
+    assert old_dtype.status == "error" and "torch_dtype" in old_dtype.message  # the from_pretrained path too
+
+
+def test_cli_exit_code_jobs_and_path_selection(tmp_path, capsys):
+    from hfcourse.cli import main
+
+    root = make_course(tmp_path, section(cell("print(1)", "1"), cell("print(2)", "2"), cell("print(3)", "4")))
+    report = tmp_path / "report.json"
+    code = main(["verify", "--course", str(root), "--jobs", "2", "--no-cache", "--report", str(report)])
+    out = capsys.readouterr().out
+    assert code == 1 and "1.1-3" in out and "+3" in out
+    data = json.loads(report.read_text())
+    assert [data["examples"][f"1.1-{i}"]["status"] for i in (1, 2, 3)] == ["passed", "passed", "failed"]
+    assert main(["verify", "--course", str(root), "--report", str(report), "--update"]) == 0
+    assert main(["verify", "--course", str(root), "--report", str(report), str(root / "ch01")]) == 0
+
+
+def test_temp_dir_and_addresses_are_normalised_and_own_warnings_allowed(tmp_path):
+    _, (res,) = run(tmp_path, cell("""
+        import os, warnings
+        warnings.warn("the example's own deprecation", DeprecationWarning)
+        print(os.getcwd(), object())
+    """, "<example 1.1-1>:2: DeprecationWarning: the example's own deprecation\n"
+         "  warnings.warn(\"the example's own deprecation\", DeprecationWarning)\n"
+         ". <object object at 0x7f0000000000>"))
+    assert res.status == "passed", res.message  # shown as Python shows it, but not a failure
