@@ -1,6 +1,8 @@
 """Every escape the grading sandbox must contain, each with a clear verdict, while a server stays responsive."""
 
+import json
 import shutil
+from pathlib import Path
 import threading
 import time
 
@@ -72,8 +74,13 @@ def test_read_reference_solution_in_shared_mode(tmp_path):
     r = run(tmp_path, f"print(open({str(SECRET)!r}).read())", "shared")
     assert r.verdict == "error" and "No such file" in r.stderr
     # only the interpreter and the venv are visible: no course files, no other scratch dirs
-    r = run(tmp_path, f"import os; print(os.path.exists({str(REPO_ROOT / 'course')!r}), os.listdir('/tmp'))", "shared")
-    assert r.stdout.split()[0] == "False" and "['work']" in r.stdout
+    r = run(tmp_path, f"import os, json; print(os.path.exists({str(REPO_ROOT / 'course')!r}), "
+                      f"json.dumps(sorted(os.listdir('/tmp'))))", "shared")
+    exists, listing = r.stdout.split(" ", 1)
+    # /tmp holds the scratch dir, plus the path to the interpreter/venv when they live under /tmp (a CI clone)
+    venv_dirs = {Path(p).resolve().relative_to("/tmp").parts[0] for p in sandbox._python_prefixes()
+                 if Path(p).resolve().is_relative_to("/tmp")}
+    assert exists == "False" and set(json.loads(listing)) == {"work"} | venv_dirs, r.stdout
 
 
 def test_print_100_mb_is_capped(tmp_path, mode):
