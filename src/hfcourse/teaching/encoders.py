@@ -197,24 +197,10 @@ def _common(info: dict, model) -> dict:
 # ---------------------------------------------------------------- 1. tokenizer
 
 def build_tokenizer(out: Path, vocab_size: int = 8000):
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
+    from .sentiment import train_tokenizer  # the same BERT-Chinese style WordPiece recipe
 
     texts = read_lines(_data("peoples-daily-text") / "train.txt") + read_sentiment("train")[0]
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    # BERT-Chinese style: each CJK character is its own word, so WordPiece only merges Latin/digit runs.
-    tok.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=False,
-                                                lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.decoder = decoders.WordPiece()
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials,
-                                                             min_frequency=2))
-    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
-                                                       special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                                   sep_token="[SEP]", mask_token="[MASK]", model_max_length=128)
+    fast = train_tokenizer(texts, vocab_size)
     (out / "bert-zh-mini").mkdir(parents=True, exist_ok=True)
     fast.save_pretrained(str(out / "bert-zh-mini"))
     print(f"tokenizer: {len(fast)} tokens on {len(texts)} lines")
