@@ -193,7 +193,8 @@ def test_postgres_backend(tmp_path, monkeypatch):
     from hfcourse.web.app import create_app
 
     with create_engine(url).begin() as conn:  # a clean schema for this run
-        conn.execute(text("DROP TABLE IF EXISTS point_notes, section_progress, learners, alembic_version CASCADE"))
+        conn.execute(text("DROP SCHEMA public CASCADE"))  # every table of every migration, from any earlier run
+        conn.execute(text("CREATE SCHEMA public"))
     c = TestClient(create_app(url))
     assert c.post("/api/progress/0.1", json={"completed": True}).status_code == 200
     assert c.post("/api/notes/0.1.1", json={"text": "笔记", "bookmarked": False}).status_code == 200
