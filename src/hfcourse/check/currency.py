@@ -114,10 +114,7 @@ class _Checker(ast.NodeVisitor):
                 continue
             mod = _import(alias.name)
             if mod is None:
-                if _import(top) is None:
-                    self._static_module(node, alias.name)
-                else:
-                    self.add(node, "error", f"module {alias.name} does not exist in {top} {_version(top)}", "removed-module")
+                self._unimportable(node, alias.name, lambda: self._static_module(node, alias.name))
                 continue
             local = alias.asname or top
             self.bound[local] = mod if alias.asname else _import(top)
@@ -131,10 +128,7 @@ class _Checker(ast.NodeVisitor):
             return
         mod = _import(node.module)
         if mod is None:
-            if _import(top) is None:
-                self._static_names(node)
-            else:
-                self.add(node, "error", f"module {node.module} does not exist in {top} {_version(top)}", "removed-module")
+            self._unimportable(node, node.module, lambda: self._static_names(node))
             return
         for alias in node.names:
             if alias.name == "*":
@@ -152,6 +146,15 @@ class _Checker(ast.NodeVisitor):
                 obj = None
             self.bound[alias.asname or alias.name] = obj
             self.bound_path[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+
+    def _unimportable(self, node, module: str, check_static) -> None:
+        """`module` did not import: its package is not installed here (use the static index), or the
+        installed package has no such module (removed)."""
+        top = module.split(".")[0]
+        if _import(top) is None:
+            check_static()
+        else:
+            self.add(node, "error", f"module {module} does not exist in {top} {_version(top)}", "removed-module")
 
     def _static_module(self, node, module: str) -> None:
         top = module.split(".")[0]
