@@ -58,6 +58,18 @@ def test_component_is_embedded_with_a_default_render(client):
     assert m and f'"num_parameters": {_llama_default_parameters()}' in m.group(1)
 
 
+def test_component_gallery_lists_every_registered_component_with_its_sections(client):
+    from hfcourse.viz.registry import load_all
+
+    html = client.get("/components").text
+    for name in load_all():
+        assert f'href="/components/{name}"' in html
+    assert 'href="/c/0/0.1"' in html  # ConfigEditor is embedded in section 0.1
+    page = client.get("/components/ConfigEditor").text
+    assert 'data-component="ConfigEditor"' in page and 'class="component-data"' in page
+    assert client.get("/components/NoSuchThing").status_code == 404
+
+
 def _llama_default_parameters() -> int:
     import torch
     from transformers import AutoModelForCausalLM, LlamaConfig

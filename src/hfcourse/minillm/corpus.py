@@ -26,7 +26,7 @@ def _reviews(split: str) -> list[tuple[str, int]]:
         return [(r["text"], int(r["label"])) for r in csv.DictReader(f)]
 
 
-def pretrain_texts(split: str = "train", chunk_chars: int = 100) -> list[str]:
+def pretrain_texts(split: str = "train", chunk_chars: int = 200) -> list[str]:
     """Consecutive news sentences packed into chunks of at most `chunk_chars` characters (less padding per
     sample), followed by the reviews, one per sample."""
     review_split = "train" if split == "train" else "validation"

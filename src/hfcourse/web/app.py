@@ -43,7 +43,8 @@ from .render import json_script, pygments_css, render_section
 HERE = Path(__file__).parent
 ROUTERS: list[str] = ["hfcourse.learn.web:router"]
 TEMPLATE_DIRS: list[Path] = [HERE / "templates"]
-NAV_LINKS: list[tuple[str, str]] = [("/", "首页"), ("/course", "课程目录"), ("/search", "搜索"), ("/concepts", "概念索引")]
+NAV_LINKS: list[tuple[str, str]] = [("/", "首页"), ("/course", "课程目录"), ("/search", "搜索"), ("/concepts", "概念索引"),
+                                     ("/components", "交互组件")]
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
        "form-action 'self'")
@@ -174,6 +175,26 @@ def create_app(database_url: str | None = None) -> FastAPI:
         return page(request, "section.html", chapter=ch, section=s, body=r.html, toc=r.toc,
                     components=defaults, prev=flat[i - 1] if i else None,
                     next=flat[i + 1] if i + 1 < len(flat) else None, completed=s.id in done)
+
+    @app.get("/components", response_class=HTMLResponse)
+    def components_page(request: Request):
+        from ..viz.registry import load_all
+
+        c, used = course(), _component_uses(course())
+        outline = {n: ch.number for ch in c.outline.chapters for n in ch.components}
+        rows = sorted(load_all().values(), key=lambda s: (outline.get(s.name, s.chapter or 99), s.name))
+        return page(request, "components.html", specs=rows, used=used, outline=outline)
+
+    @app.get("/components/{name}", response_class=HTMLResponse)
+    def component_page(request: Request, name: str):
+        from ..viz.registry import get
+
+        spec = get(name)
+        if spec is None:
+            raise HTTPException(404, f"组件 {name} 不存在")
+        comp = {"name": name, "params": {}, "dom_id": "component-1"}
+        return page(request, "component.html", spec=spec, uses=_component_uses(course()).get(name, []),
+                    components=[_default_render(comp)])
 
     @app.get("/search", response_class=HTMLResponse)
     def search_page(request: Request, q: str = ""):
@@ -373,6 +394,16 @@ def _default_cached(name: str, params_json: str) -> str:
     return json.dumps({"name": name, "title": spec.title, "description": spec.description,
                        "schema": spec.params.model_json_schema(), "params": params.model_dump(), **result},
                       ensure_ascii=False)
+
+
+def _component_uses(c) -> dict[str, list]:
+    """Component name -> the sections that embed it."""
+    uses: dict[str, list] = {}
+    for section in c.sections:
+        for ref in section.components:
+            if section not in uses.setdefault(ref.name, []):
+                uses[ref.name].append(section)
+    return uses
 
 
 def _default_render(comp: dict) -> dict:
