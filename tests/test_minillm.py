@@ -68,11 +68,12 @@ def test_rope_scores_depend_only_on_relative_position():
 
 
 def test_yarn_scaling_extends_the_table_and_keeps_high_frequencies():
-    model = tiny(rope_scaling={"type": "yarn", "factor": 4.0, "original_max_position_embeddings": 64})
+    model = tiny(max_position_embeddings=256,
+                 rope_parameters={"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 64})
     assert model.model.rope_cos.shape[0] == 256
     # Trained on 4096 positions: wavelengths below 4096/32 are kept, those above 4096 are interpolated by 1/4.
     plain_cos, _ = mm.precompute_rope(64, 9000, theta=10000.0)
-    yarn_cos, _ = mm.precompute_rope(64, 9000, scaling={"type": "yarn", "factor": 4.0,
+    yarn_cos, _ = mm.precompute_rope(64, 9000, scaling={"rope_type": "yarn", "factor": 4.0,
                                                          "original_max_position_embeddings": 4096})
     mscale = 0.1 * math.log(4.0) + 1
     assert torch.allclose(yarn_cos[:, 0] / mscale, plain_cos[:, 0], atol=1e-4)  # fastest frequency untouched
@@ -248,3 +249,16 @@ def test_committed_checkpoint_loads_and_answers_in_chat_format():
                                      add_generation_prompt=True, return_dict=True, return_tensors="pt")
     out = model.generate(**inputs, max_new_tokens=6, do_sample=False)
     assert tok.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip() == "正面"
+
+
+def test_rope_settings_use_the_v5_rope_parameters_dict(tmp_path):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the deprecated `rope_scaling` attribute would warn here
+        cfg = mm.MiniLLMConfig(max_position_embeddings=256, rope_parameters={
+            "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 64})
+        cfg.save_pretrained(tmp_path)
+        loaded = mm.MiniLLMConfig.from_pretrained(tmp_path)
+    assert "rope_scaling" not in (tmp_path / "config.json").read_text()
+    assert loaded.rope_parameters == cfg.rope_parameters and loaded.rope_parameters["rope_theta"] == 10000.0

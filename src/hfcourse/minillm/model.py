@@ -26,7 +26,7 @@ class MiniLLMConfig(PretrainedConfig):
 
     def __init__(self, vocab_size=6400, hidden_size=256, num_hidden_layers=4, num_attention_heads=8,
                  num_key_value_heads=2, intermediate_size=None, max_position_embeddings=512, rope_theta=10000.0,
-                 rope_scaling=None, rms_norm_eps=1e-6, dropout=0.0, use_moe=False, num_experts=4,
+                 rope_parameters=None, rms_norm_eps=1e-6, dropout=0.0, use_moe=False, num_experts=4,
                  num_experts_per_tok=2, aux_loss_coef=0.01, tie_word_embeddings=True, pad_token_id=0,
                  bos_token_id=1, eos_token_id=2, initializer_range=0.02, **kwargs):
         if hidden_size % num_attention_heads:
@@ -43,7 +43,10 @@ class MiniLLMConfig(PretrainedConfig):
         self.intermediate_size = intermediate_size or 64 * math.ceil(8 * hidden_size / 3 / 64)
         self.max_position_embeddings = max_position_embeddings
         self.rope_theta = rope_theta
-        self.rope_scaling = rope_scaling  # None or {"type": "yarn", "factor": 4.0, "original_max_position_embeddings": 512}
+        # transformers 5.x keeps every RoPE setting in one dict: {"rope_type": "default" | "yarn", "rope_theta": θ,
+        # and for YaRN "factor": 4.0, "original_max_position_embeddings": 512}. (A legacy `rope_scaling` kwarg in
+        # an old config.json is converted into this dict by PretrainedConfig.__init__.)
+        self.rope_parameters = {"rope_type": "default", "rope_theta": rope_theta, **(rope_parameters or {})}
         self.rms_norm_eps = rms_norm_eps
         self.dropout = dropout
         self.use_moe = use_moe
@@ -71,14 +74,14 @@ class RMSNorm(nn.Module):
 def precompute_rope(head_dim: int, max_positions: int, theta: float = 10000.0, scaling: dict | None = None):
     """cos, sin tables of shape (max_positions, head_dim) for rotary position embeddings.
 
-    Frequency i rotates by position·θ^(-2i/D). With YaRN-style scaling (`{"type": "yarn", "factor": s,
+    Frequency i rotates by position·θ^(-2i/D). With YaRN-style scaling (`{"rope_type": "yarn", "factor": s,
     "original_max_position_embeddings": L}`), low-frequency dimensions (wavelength longer than L) are
     interpolated by 1/s, high-frequency ones are kept, with a linear ramp in between, so a model trained
     on length L can attend over s·L positions; the attention temperature is corrected by 0.1·ln(s) + 1.
     """
     inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))  # (D/2,)
     mscale = 1.0
-    if scaling and scaling.get("type") == "yarn":
+    if scaling and scaling.get("rope_type", scaling.get("type")) == "yarn":
         factor = float(scaling["factor"])
         original = float(scaling["original_max_position_embeddings"])
         wavelength = 2 * math.pi / inv_freq
@@ -248,10 +251,11 @@ class MiniLLMModel(MiniLLMPreTrainedModel):
 
     def rope_tables(self):
         c = self.config
-        positions = c.max_position_embeddings
-        if c.rope_scaling:
-            positions = int(positions * float(c.rope_scaling.get("factor", 1)))
-        return precompute_rope(c.hidden_size // c.num_attention_heads, positions, c.rope_theta, c.rope_scaling)
+        rope = c.rope_parameters
+        scaling = rope if rope.get("rope_type") == "yarn" else None
+        # As in transformers, max_position_embeddings is the length after YaRN extension (factor × original).
+        return precompute_rope(c.hidden_size // c.num_attention_heads, c.max_position_embeddings, rope["rope_theta"],
+                               scaling)
 
     def get_input_embeddings(self):
         return self.embed_tokens

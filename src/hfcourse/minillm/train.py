@@ -163,6 +163,7 @@ def main(argv=None) -> int:
                     help="no = fp32 (default; fastest on CPUs without native bf16), bf16 autocast, fp16 + GradScaler (CUDA)")
     ap.add_argument("--max-steps", type=int, help="end of the cosine schedule (default: 2.5 steps/s × minutes)")
     ap.add_argument("--warmup-steps", type=int, default=50)
+    ap.add_argument("--lr", type=float, help="peak learning rate (default: 2e-3 pretrain, 5e-4 sft)")
     args = ap.parse_args(argv)
     run = dict(batch_size=args.batch_size, accumulation_steps=args.accumulation_steps,
                mixed_precision=args.precision, max_steps=args.max_steps or int(args.minutes * 60 * 2.5))
@@ -176,12 +177,12 @@ def main(argv=None) -> int:
                                eos_token_id=tokenizer.eos_token_id)
         model = MiniLLMForCausalLM(config)
         train_set = PretrainDataset(corpus.pretrain_texts("train"), tokenizer, args.max_length)
-        cfg = TrainConfig(max_minutes=args.minutes, lr=2e-3, warmup_steps=args.warmup_steps, **run)
+        cfg = TrainConfig(max_minutes=args.minutes, lr=args.lr or 2e-3, warmup_steps=args.warmup_steps, **run)
     else:
         tokenizer = AutoTokenizer.from_pretrained(args.init)
         model = MiniLLMForCausalLM.from_pretrained(args.init)
         train_set = SFTDataset(corpus.sft_conversations("train"), tokenizer, args.max_length)
-        cfg = TrainConfig(max_minutes=args.minutes, lr=5e-4, warmup_steps=min(args.warmup_steps, 20), **run)
+        cfg = TrainConfig(max_minutes=args.minutes, lr=args.lr or 5e-4, warmup_steps=min(args.warmup_steps, 20), **run)
     result = train(model, train_set, cfg, args.out)
     model.save_pretrained(args.out)
     tokenizer.save_pretrained(args.out)
