@@ -262,3 +262,19 @@ def test_rope_settings_use_the_v5_rope_parameters_dict(tmp_path):
         loaded = mm.MiniLLMConfig.from_pretrained(tmp_path)
     assert "rope_scaling" not in (tmp_path / "config.json").read_text()
     assert loaded.rope_parameters == cfg.rope_parameters and loaded.rope_parameters["rope_theta"] == 10000.0
+
+
+@pytest.mark.skipif(not (CHECKPOINT / "config.json").exists(), reason="teaching checkpoint not committed yet")
+def test_committed_checkpoint_beats_the_majority_class_on_held_out_reviews(workspace):
+    """Re-measured here with the model, not read from the card: the card's number must be reproducible."""
+    import json
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from hfcourse.minillm.card import sentiment_accuracy
+
+    tok = AutoTokenizer.from_pretrained(CHECKPOINT)
+    model = AutoModelForCausalLM.from_pretrained(CHECKPOINT).eval()
+    got = sentiment_accuracy(model, tok)
+    assert got["accuracy"] > got["majority_baseline"] + 0.03, got
+    assert got == json.loads((CHECKPOINT / "metrics.json").read_text(encoding="utf-8"))["sentiment"]

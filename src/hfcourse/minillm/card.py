@@ -60,6 +60,23 @@ def samples(model, tok) -> list[tuple[str, str]]:
     return out
 
 
+def sentiment_accuracy(model, tok, n: int = 200) -> dict:
+    """Greedy answers to the SFT sentiment instruction on held-out reviews (validation split, never trained on)."""
+    rows = [(t, y) for t, y in corpus._reviews("validation") if len(t) <= 60][:n]
+    correct = invalid = 0
+    for text, label in rows:
+        ids = tok.apply_chat_template([{"role": "user", "content": f"判断这条评论的情感：{text}"}],
+                                      add_generation_prompt=True, return_dict=True, return_tensors="pt")["input_ids"]
+        answer = tok.decode(generate(model, ids, max_new_tokens=3, eos_token_id=tok.eos_token_id)[0, ids.shape[1]:],
+                            skip_special_tokens=True).strip()
+        pred = 1 if answer.startswith("正面") else 0 if answer.startswith("负面") else None
+        invalid += pred is None
+        correct += pred == label
+    positives = sum(y for _, y in rows)
+    return {"reviews": len(rows), "accuracy": round(correct / len(rows), 4), "invalid_answers": invalid,
+            "majority_baseline": round(max(positives, len(rows) - positives) / len(rows), 4)}
+
+
 def write_card(m: dict, out: Path) -> None:
     pre, sft, ppl = m["pretrain"], m["sft"], m["validation_perplexity"]
     shown = "\n".join(f"{i}. 输入：`{p}`\n   输出：`{o}`" for i, (p, o) in enumerate(m["samples"], 1))
@@ -90,7 +107,7 @@ model = AutoModelForCausalLM.from_pretrained("models/minillm-zh")
 ## 数据
 
 - 预训练：工作区 `datasets/peoples-daily-text/train.txt`（《人民日报》1998 年 1 月语料，去掉词性标注，
-  相邻句子拼成不超过 100 字的片段）与 `datasets/zh-sentiment/train.csv` 的评论文本。
+  相邻句子拼成不超过 200 字的片段）与 `datasets/zh-sentiment/train.csv` 的评论文本。
 - SFT：由同一批真实数据构造的指令集（`hfcourse.minillm.corpus.sft_conversations`），答案都来自数据本身：
   “判断这条评论的情感：…” → 评论标签（正面/负面）；“找出这句话中的地名/人名：…” → `datasets/peoples-daily-ner`
   中的 LOC/PER 标注；“续写这句新闻：前半句” → 该句真实的后半句。损失只计算助手回复（及其 `<|im_end|>`）。
@@ -99,7 +116,7 @@ model = AutoModelForCausalLM.from_pretrained("models/minillm-zh")
 
 - 硬件：{m["hardware"]}，与其他任务共享；torch {m["torch"]}；fp32（该 CPU 不支持 AVX-512 BF16/AMX，
   bf16 autocast 反而更慢）。
-- 预训练：{pre["step"]} 步，batch 16 × 序列 128，耗时 {pre["elapsed_s"]} 秒，最后记录的损失 {pre["loss"]}，
+- 预训练：{pre["step"]} 步，batch {m["batch_size"]} × 序列 ≤ {m["max_length"]}，耗时 {pre["elapsed_s"]} 秒，最后记录的损失 {pre["loss"]}，
   {pre["tokens_per_s"]} target tokens/s。
 - SFT：{sft["step"]} 步，耗时 {sft["elapsed_s"]} 秒，最后记录的损失 {sft["loss"]}。
 - 日志：`train_log_pretrain.jsonl`、`train_log_sft.jsonl`；曲线：`loss_curve.png`。
@@ -107,7 +124,14 @@ model = AutoModelForCausalLM.from_pretrained("models/minillm-zh")
 ## 验证集困惑度
 
 在 `validation.txt` 与评论验证集的前 {m["validation_samples"]} 个样本上（与训练集不重叠）：
-预训练后 **{ppl["pretrain"]:.1f}**，SFT 后 **{ppl["sft"]:.1f}**。
+预训练后 **{ppl["pretrain"]:.1f}**，SFT 后 **{ppl["sft"]:.1f}**（SFT 只训练对话格式的回答，
+续写普通文本的能力随之下降，困惑度变大是预期的现象）。
+
+## SFT 指令的实测效果
+
+验证集中 {m["sentiment"]["reviews"]} 条不超过 60 字的评论（训练时从未见过），按 SFT 的格式提问“判断这条评论的情感：…”，
+贪心解码：准确率 **{m["sentiment"]["accuracy"]}**（多数类基线 {m["sentiment"]["majority_baseline"]}），
+{m["sentiment"]["invalid_answers"]} 个回答既不是“正面”也不是“负面”。
 
 ## 生成样例（由 `python -m hfcourse.minillm.card` 运行模型得到，贪心解码，repetition_penalty 1.2）
 
@@ -155,6 +179,9 @@ def main(argv=None) -> int:
                "pretrain": {k: pre_log[-1][k] for k in ("step", "loss", "elapsed_s", "tokens_per_s")},
                "sft": {k: sft_log[-1][k] for k in ("step", "loss", "elapsed_s", "tokens_per_s")},
                "samples": samples(sft_model, tok),
+               "sentiment": sentiment_accuracy(sft_model, tok),
+               "batch_size": json.loads((args.pretrain / "run.json").read_text())["batch_size"],
+               "max_length": sft_model.config.max_position_embeddings // 2,
                "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads (CPU only)",
                "torch": torch.__version__}
     write_card(metrics, args.out)

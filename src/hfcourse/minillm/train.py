@@ -183,6 +183,9 @@ def main(argv=None) -> int:
         model = MiniLLMForCausalLM.from_pretrained(args.init)
         train_set = SFTDataset(corpus.sft_conversations("train"), tokenizer, args.max_length)
         cfg = TrainConfig(max_minutes=args.minutes, lr=args.lr or 5e-4, warmup_steps=min(args.warmup_steps, 20), **run)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "run.json").write_text(json.dumps({k: str(v) if isinstance(v, Path) else v
+                                                   for k, v in vars(args).items()}, indent=1), encoding="utf-8")
     result = train(model, train_set, cfg, args.out)
     model.save_pretrained(args.out)
     tokenizer.save_pretrained(args.out)
