@@ -2,7 +2,8 @@
 
     python bench/minillm_generate.py [--checkpoint models/minillm-zh]
 
-Uses the committed checkpoint when present (else a random-init model of the same size); the teaching loop
+Uses the committed checkpoint when present, with its RoPE table extended to 640 positions (else a random-init
+model of the same size); the teaching loop
 `hfcourse.minillm.generate.generate` decodes greedily with `min_new_tokens`-style forcing: EOS is ignored so
 every run produces exactly n tokens. Prints numbers only; never fails on time.
 """
@@ -26,7 +27,9 @@ def load(checkpoint: Path) -> MiniLLMForCausalLM:
     if (checkpoint / "config.json").exists():
         from transformers import AutoModelForCausalLM
 
-        return AutoModelForCausalLM.from_pretrained(checkpoint).eval()
+        # RoPE has no learned position weights: a longer table only changes which positions can be encoded, so
+        # the trained weights can decode 512 tokens for a speed measurement (text beyond 256 is out of training).
+        return AutoModelForCausalLM.from_pretrained(checkpoint, max_position_embeddings=640).eval()
     # 640 positions: a 16-token prompt + 512 new tokens must fit in the RoPE table.
     return MiniLLMForCausalLM(MiniLLMConfig(max_position_embeddings=640)).eval()
 
