@@ -171,6 +171,24 @@ def test_course_lint_rules_and_migration_notes(tmp_path):
     assert "structure" not in by_rule
 
 
+def test_a_chapter_in_progress_turns_missing_points_into_a_warning(tmp_path, monkeypatch):
+    root = make_course(tmp_path, SECTION)
+    yaml_path = root / "ch01" / "chapter.yaml"
+    yaml_path.write_text(yaml_path.read_text(encoding="utf-8") + "in_progress: true\n", encoding="utf-8")
+    outline = [i for i in lint_course(load_course(root, component_names=set())) if i.rule == "outline"]
+    assert [i.severity for i in outline] == ["warning"] and "1.1.2" in outline[0].message
+
+    from fastapi.testclient import TestClient
+
+    from hfcourse.web.app import create_app
+
+    monkeypatch.setenv("HFCOURSE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HFCOURSE_COURSE", str(root))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    html = TestClient(create_app()).get("/c/1").text
+    assert "本章仍在编写" in html and "1.1.2" in html
+
+
 def test_missing_part_heading_and_missing_output(tmp_path):
     bad = SECTION.replace("### 运行输出\n", "").replace("```{output}\nx\n```\n", "")
     issues = lint_course(load_course(make_course(tmp_path, bad), component_names=set()))

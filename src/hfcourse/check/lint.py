@@ -154,9 +154,17 @@ def lint_course(course: Course, paths: list[str] | None = None) -> list[Issue]:
             oc = course.outline.chapter(chapter.number)
             written = {p.id for s in chapter.sections for p in s.points}
             missing = [p.id for s in oc.sections for p in s.points if p.id not in written]
-            if missing:
+            if missing and chapter.in_progress:  # declared unfinished: readers see which points are missing
+                issues.append(Issue(rel(chapter.dir / "chapter.yaml"), 1, "warning",
+                                    f"chapter {chapter.number} is in progress; not yet written: {', '.join(missing)}",
+                                    "outline"))
+            elif missing:
                 issues.append(Issue(rel(chapter.dir / "chapter.yaml"), 1, "error",
-                                    f"chapter {chapter.number} lacks outline points: {', '.join(missing)}", "outline"))
+                                    f"chapter {chapter.number} lacks outline points: {', '.join(missing)} "
+                                    "(write them, or declare `in_progress: true` in chapter.yaml)", "outline"))
+            elif chapter.in_progress:
+                issues.append(Issue(rel(chapter.dir / "chapter.yaml"), 1, "error",
+                                    f"chapter {chapter.number} has every outline point: remove `in_progress`", "outline"))
         for section in chapter.sections:
             if selected(section.path):
                 issues += lint_section(section, rel(section.path))

@@ -2,7 +2,7 @@
 
     course/course.yaml          title, parts' levels, chapter folders in order, learning paths
     course/outline.yaml         the outline (ids every heading must come from)
-    course/<dir>/chapter.yaml   number, title, part, objectives, sections (file names in order)
+    course/<dir>/chapter.yaml   number, title, part, objectives, sections (file names in order), in_progress
     course/<dir>/<file>.md      one section (see hfcourse.content.parse)
 """
 
@@ -104,6 +104,7 @@ def load_course(root: Path | None = None, *, component_names: Iterable[str] | No
             level=int(cdata.get("level", part_level.get(oc.part, 1))),
             objectives=[str(x) for x in cdata.get("objectives", []) or []],
             summary=str(cdata.get("summary", "") or ""),
+            in_progress=bool(cdata.get("in_progress", False)),
         )
         outline_sections = {s.id: s for s in oc.sections}
         for fname in cdata["sections"] or []:

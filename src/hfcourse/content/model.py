@@ -103,6 +103,8 @@ class Chapter:
     objectives: list[str] = field(default_factory=list)
     summary: str = ""
     sections: list[Section] = field(default_factory=list)
+    # `in_progress: true` in chapter.yaml: published while some outline points are still being written
+    in_progress: bool = False
 
     @property
     def url(self) -> str:

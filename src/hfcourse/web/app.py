@@ -150,7 +150,10 @@ def create_app(database_url: str | None = None) -> FastAPI:
         if ch is None:
             raise HTTPException(404, f"第 {number} 章尚未编写或不存在")
         done = {k for k, v in progress().items() if v.completed}
-        return page(request, "chapter.html", chapter=ch, done=done)
+        written = {p.id for sec in ch.sections for p in sec.points}
+        pending = [(s, [p for p in s.points if p.id not in written])
+                   for s in course().outline.chapter(number).sections]
+        return page(request, "chapter.html", chapter=ch, done=done, pending=[(s, ps) for s, ps in pending if ps])
 
     @app.get("/c/{number}/{section_id}", response_class=HTMLResponse)
     def section_page(request: Request, number: int, section_id: str):
