@@ -38,7 +38,10 @@ def free_port() -> int:
 def server(tmp_path_factory):
     """`hfcourse serve` (uvicorn) in a subprocess on a free loopback port, with its own HFCOURSE_HOME."""
     port = free_port()
-    env = {**os.environ, "HFCOURSE_HOME": str(tmp_path_factory.mktemp("home"))}
+    home = tmp_path_factory.mktemp("home")
+    if _workspace().is_dir():  # own database, but the real assets for the components that load models and data
+        (home / "workspace").symlink_to(_workspace(), target_is_directory=True)
+    env = {**os.environ, "HFCOURSE_HOME": str(home)}
     env.pop("DATABASE_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "hfcourse.web.asgi:app", "--host", "127.0.0.1",
                              "--port", str(port), "--log-level", "warning"], env=env)
