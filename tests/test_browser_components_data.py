@@ -37,3 +37,12 @@ def test_dataset_pipeline_follows_the_batch_size(page):
     box.locator("input[name=batch_size]").fill("6")
     box.locator("input[name=batch_size]").dispatch_event("change")
     expect(box.locator(".gtitle")).to_contain_text("(6, ", timeout=60_000)
+
+
+def test_gradient_accumulation_shows_the_k_times_mistake(page):
+    page.goto("/components/GradientAccumulationDemo", timeout=120_000)
+    box = page.locator(".component").first
+    box.locator(".plot .main-svg").first.wait_for(timeout=120_000)
+    expect(box.locator(".gtitle")).to_contain_text("梯度范数之比 1.0000")
+    box.locator("select[name=loss_scaling]").select_option("不除以 k")
+    expect(box.locator(".gtitle")).to_contain_text("梯度范数之比 4.0000", timeout=60_000)

@@ -1,0 +1,41 @@
+"""GradientAccumulationDemo against an independent computation with the same model and reviews."""
+
+import csv
+
+import pytest
+import torch
+
+from hfcourse.viz.registry import get
+
+
+def run(**params) -> dict:
+    spec = get("GradientAccumulationDemo")
+    return spec.compute(spec.params.model_validate(params))["numbers"]
+
+
+def independent_gradient(workspace, texts, labels):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    path = workspace / "hfcourse/bert-zh-mini-sentiment"
+    model = AutoModelForSequenceClassification.from_pretrained(path).eval()
+    tok = AutoTokenizer.from_pretrained(path)
+    enc = tok(texts, truncation=True, max_length=64, padding=True, return_tensors="pt")
+    model(**enc, labels=torch.tensor(labels)).loss.backward()
+    return {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
+
+
+def test_accumulated_gradient_equals_the_big_batch_and_the_scaling_mistake_is_k_times(workspace):
+    with open(workspace / "datasets/zh-sentiment/train.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))[50:62]
+    texts, labels = [r["text"] for r in rows], [int(r["label"]) for r in rows]
+    ref = independent_gradient(workspace, texts, labels)
+    ref_norm = torch.cat([g.flatten() for g in ref.values()]).double().norm().item()  # fp32 norm is off by ~1e-4
+
+    good = run(micro_batches=3, micro_batch_size=4, start=50)
+    assert good["max_abs_diff"] < 1e-5 and good["norm_ratio"] == pytest.approx(1.0, abs=1e-5)
+    assert good["cosine"] == pytest.approx(1.0, abs=1e-7)
+    total = sum(v ** 2 for v in good["groups"].values()) ** 0.5  # the component's big-batch gradient norm
+    assert total == pytest.approx(ref_norm, rel=1e-4)
+
+    wrong = run(micro_batches=3, micro_batch_size=4, start=50, loss_scaling="不除以 k")
+    assert wrong["norm_ratio"] == pytest.approx(3.0, rel=1e-4) and wrong["cosine"] == pytest.approx(1.0, abs=1e-7)
