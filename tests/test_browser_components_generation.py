@@ -49,3 +49,10 @@ def test_chat_template_switches_template(page):
     box.locator("select[name=template]").select_option("SmolLM2-135M-Instruct")
     expect(box.locator(".gtitle")).to_contain_text("SmolLM2", timeout=60_000)
     assert box.locator("pre.numbers").inner_text() != before
+
+
+def test_beam_search_follows_num_beams(page):
+    box = open_component(page, "BeamSearchVisualizer")
+    expect(box.locator(".gtitle")).to_contain_text("3 个候选")
+    set_value(box, "num_beams", 4)
+    expect(box.locator(".gtitle")).to_contain_text("4 个候选", timeout=60_000)

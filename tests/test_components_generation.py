@@ -74,3 +74,32 @@ def test_chat_template_builder_rejects_unknown_roles():
 
     with pytest.raises(ValidationError, match="角色"):
         get("ChatTemplateBuilder").params.model_validate({"messages": "robot: hi"})
+
+
+def test_beam_candidates_scores_are_length_normalised_sums_and_the_best_is_generates(smol):
+    tok, model = smol
+    prompt = "The capital of France is"
+    got = run("BeamSearchVisualizer", prompt=prompt, num_beams=3, max_new_tokens=5, length_penalty=1.0)["candidates"]
+    assert len(got) == 3
+    for c in got:
+        assert c["sum_logprob"] / c["length"] == pytest.approx(c["sequence_score"], abs=1e-4)
+    inputs = tok(prompt, return_tensors="pt")
+    best = model.generate(**inputs, num_beams=3, max_new_tokens=5, do_sample=False, pad_token_id=tok.eos_token_id)
+    assert got[0]["tokens"] == best[0, inputs["input_ids"].shape[1]:].tolist()
+
+
+def test_strategy_comparator_greedy_row_and_its_score(smol):
+    tok, model = smol
+    prompt = "Once upon a time,"
+    rows = {r["strategy"]: r for r in run("GenerationStrategyComparator", prompt=prompt, max_new_tokens=8)["outputs"]}
+    inputs = tok(prompt, return_tensors="pt")
+    greedy = model.generate(**inputs, max_new_tokens=8, do_sample=False, pad_token_id=tok.eos_token_id)
+    new = greedy[0, inputs["input_ids"].shape[1]:]
+    assert rows["greedy"]["text"] == tok.decode(new, skip_special_tokens=True)
+    with torch.no_grad():
+        logp = torch.log_softmax(model(greedy).logits[0, :-1].double(), -1)
+    start = inputs["input_ids"].shape[1]
+    manual = sum(float(logp[start - 1 + i, t]) for i, t in enumerate(new.tolist())) / len(new)
+    assert rows["greedy"]["mean_logprob"] == pytest.approx(manual, abs=1e-3)
+    # greedy maximises each step, not the sequence: beam search finds an output the model rates at least as high
+    assert rows["beam (num_beams=4)"]["mean_logprob"] >= rows["greedy"]["mean_logprob"] - 1e-3

@@ -203,3 +203,115 @@ def chat_template_builder(p: ChatParams) -> dict:
                          "margin": {"t": 60, "l": 20, "r": 20, "b": 20}}}
     return {"figure": figure, "numbers": {"text": text, "input_ids": ids, "tokens": tokens,
                                           "special_tokens": sorted({tokens[i] for i, t in enumerate(ids) if t in special})}}
+
+
+class BeamParams(BaseModel):
+    prompt: str = Field("The capital of France is", min_length=1, max_length=200, description="提示词")
+    num_beams: int = Field(3, ge=2, le=5, description="num_beams")
+    max_new_tokens: int = Field(6, ge=1, le=12, description="max_new_tokens")
+    length_penalty: float = Field(1.0, ge=0.0, le=2.0, description="length_penalty")
+
+
+@component("BeamSearchVisualizer", params=BeamParams, title="Beam Search：最终候选的搜索树与逐步得分", chapter=7,
+           description="SmolLM2 的 generate(num_beams=…) 返回的全部候选，用 beam_indices 与逐步转移得分还原成前缀树。")
+def beam_search_visualizer(p: BeamParams) -> dict:
+    import torch
+
+    name = MODELS["SmolLM2-135M-Instruct"]
+    tok, model = _tokenizer(name), _model(name)
+    inputs = tok(p.prompt, return_tensors="pt")
+    with torch.no_grad():
+        out = model.generate(**inputs, num_beams=p.num_beams, num_return_sequences=p.num_beams,
+                             max_new_tokens=p.max_new_tokens, do_sample=False, length_penalty=p.length_penalty,
+                             output_scores=True, return_dict_in_generate=True, pad_token_id=tok.eos_token_id)
+    steps = model.compute_transition_scores(out.sequences, out.scores, out.beam_indices)  # (beams, T_new)
+    start = inputs["input_ids"].shape[1]
+    # The returned hypotheses share prefixes: merge them into a tree whose edges carry each token's log-prob.
+    node_ids, labels, parents, values, hover = ["root"], [p.prompt[-24:]], [""], [0.0], [p.prompt]
+    candidates = []
+    for b in range(out.sequences.shape[0]):
+        n = int((out.beam_indices[b] >= 0).sum())
+        tokens = out.sequences[b, start:start + n].tolist()
+        logps = steps[b, :n].tolist()
+        parent, total = "root", 0.0
+        for t, (token, lp) in enumerate(zip(tokens, logps)):
+            total += lp
+            node = f"{parent}/{token}"
+            if node not in node_ids:
+                node_ids.append(node)
+                labels.append(repr(tok.decode([token]))[1:-1] or f"id {token}")
+                parents.append(parent)
+                values.append(round(total, 4))
+                hover.append(f"第 {t + 1} 步 · log p = {lp:.3f} · 累计 {total:.3f}")
+            parent = node
+        candidates.append({"text": tok.decode(tokens), "tokens": tokens, "token_logprobs": [round(x, 5) for x in logps],
+                           "sum_logprob": round(sum(logps), 5), "length": n,
+                           "sequence_score": round(float(out.sequences_scores[b]), 5)})
+    figure = {"data": [{"type": "treemap", "ids": node_ids, "labels": labels, "parents": parents,
+                        "customdata": hover, "hovertemplate": "%{label}<br>%{customdata}<extra></extra>",
+                        "marker": {"colors": values, "colorscale": "Blues", "reversescale": True,
+                                   "showscale": False}, "branchvalues": "remainder", "maxdepth": p.max_new_tokens + 1}],
+              "layout": {"title": {"text": f"{p.num_beams} 个候选，最佳：{candidates[0]['text']!r}"
+                                           f"（得分 {candidates[0]['sequence_score']}）"},
+                         "margin": {"t": 60, "l": 10, "r": 10, "b": 10}}}
+    return {"figure": figure, "numbers": {"candidates": candidates}}
+
+
+STRATEGIES = {
+    "greedy": dict(do_sample=False),
+    "beam (num_beams=4)": dict(do_sample=False, num_beams=4),
+    "sampling (T=1.0)": dict(do_sample=True, temperature=1.0, top_k=0, top_p=1.0),
+    "sampling (T=0.7, top_p=0.9)": dict(do_sample=True, temperature=0.7, top_k=0, top_p=0.9),
+    "sampling (top_k=20)": dict(do_sample=True, temperature=1.0, top_k=20, top_p=1.0),
+    "sampling (min_p=0.1)": dict(do_sample=True, temperature=1.0, top_k=0, top_p=1.0, min_p=0.1),
+    "greedy + repetition_penalty=1.3": dict(do_sample=False, repetition_penalty=1.3),
+    "greedy + no_repeat_ngram_size=2": dict(do_sample=False, no_repeat_ngram_size=2),
+}
+
+
+class StrategyParams(BaseModel):
+    prompt: str = Field("Once upon a time, in a small village,", min_length=1, max_length=200, description="提示词")
+    max_new_tokens: int = Field(24, ge=4, le=48, description="max_new_tokens")
+    seed: int = Field(0, ge=0, le=10_000, description="采样的随机种子")
+
+
+def score(model, prompt_ids, new_ids) -> list[float]:
+    """log p(each new token | everything before it) under the unmodified model: one forward pass."""
+    import torch
+
+    ids = torch.cat([prompt_ids, new_ids], dim=1)  # (1, T + N)
+    with torch.no_grad():
+        logp = torch.log_softmax(model(input_ids=ids).logits[0, :-1].double(), dim=-1)  # (T + N - 1, vocab)
+    start = prompt_ids.shape[1]
+    return [float(logp[start - 1 + i, t]) for i, t in enumerate(new_ids[0].tolist())]
+
+
+@component("GenerationStrategyComparator", params=StrategyParams, title="解码策略对比：同一提示词，八种策略",
+           chapter=7, description="SmolLM2 用 greedy、beam、各种采样与重复惩罚生成，再用同一个模型给每个输出打分。")
+def generation_strategy_comparator(p: StrategyParams) -> dict:
+    import torch
+
+    name = MODELS["SmolLM2-135M-Instruct"]
+    tok, model = _tokenizer(name), _model(name)
+    inputs = tok(p.prompt, return_tensors="pt")
+    rows = []
+    for label, kwargs in STRATEGIES.items():
+        torch.manual_seed(p.seed)
+        with torch.no_grad():
+            out = model.generate(**inputs, max_new_tokens=p.max_new_tokens, pad_token_id=tok.eos_token_id, **kwargs)
+        new = out[:, inputs["input_ids"].shape[1]:]
+        logps = score(model, inputs["input_ids"], new)
+        words = new[0].tolist()
+        bigrams = list(zip(words, words[1:]))
+        rows.append({"strategy": label, "text": tok.decode(new[0], skip_special_tokens=True), "tokens": len(words),
+                     "mean_logprob": round(sum(logps) / max(1, len(logps)), 4),
+                     "distinct_2": round(len(set(bigrams)) / max(1, len(bigrams)), 3)})
+    figure = {"data": [{"type": "bar", "y": [r["strategy"] for r in rows], "x": [r["mean_logprob"] for r in rows],
+                        "orientation": "h", "text": [r["text"][:60] for r in rows], "textposition": "inside",
+                        "insidetextanchor": "start", "hovertemplate": "%{y}<br>%{x:.3f}<extra></extra>",
+                        "name": "平均 log p"}],
+              "layout": {"title": {"text": "模型给每个输出的平均 log-prob（越接近 0，模型越“认可”）"},
+                         "xaxis": {"title": {"text": "平均每词元 log p（同一模型、未经处理的分布）"}},
+                         "yaxis": {"autorange": "reversed"}, "height": 460,
+                         "margin": {"t": 60, "l": 230, "r": 20, "b": 50}}}
+    return {"figure": figure, "numbers": {"prompt": p.prompt, "seed": p.seed, "outputs": rows}}
