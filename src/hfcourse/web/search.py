@@ -102,7 +102,7 @@ class SearchIndex:
             d = self.docs[i]
             out.append({"section_id": d.section_id, "chapter": d.chapter, "anchor": d.anchor, "title": d.title,
                         "section_title": d.section_title, "score": round(s, 3),
-                        "url": f"/c/{d.chapter}/{d.section_id}#{d.anchor}", "snippet": snippet(d.text, query)})
+                        "url": f"/c/{d.chapter}/{d.section_id}" + (f"#{d.anchor}" if d.anchor else ""), "snippet": snippet(d.text, query)})
         return out
 
 
@@ -152,7 +152,7 @@ def concept_index(course: Course) -> list[dict]:
                     term = term.strip()
                     if term and not term.startswith(("http", "$")):
                         places[term].append({"chapter": ch.number, "level": ch.level, "section_id": s.id,
-                                             "title": title or s.title, "url": f"/c/{ch.number}/{s.id}#{anchor}"})
+                                             "title": title or s.title, "url": f"/c/{ch.number}/{s.id}" + (f"#{anchor}" if anchor else "")})
     out = []
     for term, where in places.items():
         where.sort(key=lambda p: (p["level"], p["chapter"], p["section_id"]))
