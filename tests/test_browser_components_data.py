@@ -46,3 +46,12 @@ def test_gradient_accumulation_shows_the_k_times_mistake(page):
     expect(box.locator(".gtitle")).to_contain_text("梯度范数之比 1.0000")
     box.locator("select[name=loss_scaling]").select_option("不除以 k")
     expect(box.locator(".gtitle")).to_contain_text("梯度范数之比 4.0000", timeout=60_000)
+
+
+def test_training_metrics_plot_switches_runs(page):
+    page.goto("/components/TrainingMetricsPlot", timeout=120_000)
+    box = page.locator(".component").first
+    box.locator(".plot .main-svg").first.wait_for(timeout=120_000)
+    expect(box.locator(".gtitle")).to_contain_text("bert-zh-mini（MLM")
+    box.locator("select[name=run]").select_option("minillm-zh（SFT，自写循环）")
+    expect(box.locator(".gtitle")).to_contain_text("minillm-zh（SFT", timeout=60_000)

@@ -39,3 +39,20 @@ def test_accumulated_gradient_equals_the_big_batch_and_the_scaling_mistake_is_k_
 
     wrong = run(micro_batches=3, micro_batch_size=4, start=50, loss_scaling="不除以 k")
     assert wrong["norm_ratio"] == pytest.approx(3.0, rel=1e-4) and wrong["cosine"] == pytest.approx(1.0, abs=1e-7)
+
+
+@pytest.mark.parametrize("run", ["bert-zh-mini-sentiment（情感微调，Trainer）", "minillm-zh（SFT，自写循环）"])
+def test_training_metrics_plot_reads_the_committed_logs(run):
+    import json
+
+    from hfcourse.paths import REPO_ROOT
+    from hfcourse.viz.components.training import RUN_LOGS
+
+    spec = get("TrainingMetricsPlot")
+    got = spec.compute(spec.params.model_validate({"run": run, "smoothing": 3}))["numbers"]
+    text = (REPO_ROOT / "models" / RUN_LOGS[run][0]).read_text(encoding="utf-8")
+    rows = ([r for r in json.loads(text) if "loss" in r] if text.lstrip().startswith("[")
+            else [json.loads(line) for line in text.splitlines() if line])
+    assert got["steps"] == [r["step"] for r in rows] and got["loss"] == [r["loss"] for r in rows]
+    assert got["lr"] == [r.get("learning_rate", r.get("lr")) for r in rows]
+    assert got["smoothed"][2] == pytest.approx(sum(got["loss"][:3]) / 3)

@@ -108,3 +108,59 @@ def gradient_accumulation_demo(p: AccumulationParams) -> dict:
     return {"figure": figure, "numbers": {"examples": n, "rows": [p.start, p.start + n],
                                           "norm_ratio": round(ratio, 6), "cosine": round(cosine, 8),
                                           "max_abs_diff": max_abs, "groups": dict(zip(names, big_norm))}}
+
+
+# name -> (log file under models/, format): logs written by the real training runs of the course's models
+RUN_LOGS = {
+    "bert-zh-mini（MLM 预训练，Trainer）": ("bert-zh-mini/train_log.json", "trainer"),
+    "bert-zh-mini-sentiment（情感微调，Trainer）": ("bert-zh-mini-sentiment/train_log.json", "trainer"),
+    "bert-zh-mini-ner（NER，Trainer）": ("bert-zh-mini-ner/train_log.json", "trainer"),
+    "minillm-zh（预训练，自写循环）": ("minillm-zh/train_log_pretrain.jsonl", "jsonl"),
+    "minillm-zh（SFT，自写循环）": ("minillm-zh/train_log_sft.jsonl", "jsonl"),
+}
+
+
+def read_run_log(name: str) -> list[dict]:
+    """Rows with step, loss, lr (and grad_norm) from a Trainer `log_history` or a minillm JSON-lines log."""
+    import json
+
+    from ...paths import REPO_ROOT
+
+    rel, kind = RUN_LOGS[name]
+    path = REPO_ROOT / "models" / rel
+    if not path.exists():
+        raise ComponentError(f"没有找到训练日志 models/{rel}")
+    text = path.read_text(encoding="utf-8")
+    if kind == "trainer":
+        rows = [r for r in json.loads(text) if "loss" in r]  # the last entry is the run summary
+        return [{"step": r["step"], "loss": r["loss"], "lr": r["learning_rate"], "grad_norm": r.get("grad_norm")}
+                for r in rows]
+    return [{"step": r["step"], "loss": r["loss"], "lr": r["lr"], "grad_norm": r.get("grad_norm")}
+            for r in map(json.loads, text.splitlines()) if r]
+
+
+class MetricsParams(BaseModel):
+    run: Literal[tuple(RUN_LOGS)] = Field(next(iter(RUN_LOGS)), description="训练日志")  # type: ignore[valid-type]
+    smoothing: int = Field(1, ge=1, le=20, description="滑动平均窗口（按日志条数）")
+
+
+@component("TrainingMetricsPlot", params=MetricsParams, title="训练曲线：课程模型的真实训练日志", chapter=5,
+           description="读取 models/ 中随模型提交的训练日志，画出损失、学习率调度与梯度范数。")
+def training_metrics_plot(p: MetricsParams) -> dict:
+    rows = read_run_log(p.run)
+    steps = [r["step"] for r in rows]
+    loss = [r["loss"] for r in rows]
+    smooth = [sum(loss[max(0, i - p.smoothing + 1):i + 1]) / len(loss[max(0, i - p.smoothing + 1):i + 1])
+              for i in range(len(loss))]
+    data = [{"type": "scatter", "x": steps, "y": loss, "name": "loss", "mode": "lines+markers", "opacity": 0.45},
+            {"type": "scatter", "x": steps, "y": smooth, "name": f"loss（{p.smoothing} 点滑动平均）", "mode": "lines"},
+            {"type": "scatter", "x": steps, "y": [r["lr"] for r in rows], "name": "学习率", "yaxis": "y2",
+             "mode": "lines", "line": {"dash": "dot"}}]
+    figure = {"data": data,
+              "layout": {"title": {"text": f"{p.run}：{len(rows)} 条日志，step {steps[0]}–{steps[-1]}，"
+                                           f"loss {loss[0]:.3f} → {loss[-1]:.3f}"},
+                         "xaxis": {"title": {"text": "optimizer step"}}, "yaxis": {"title": {"text": "loss"}},
+                         "yaxis2": {"title": {"text": "学习率"}, "overlaying": "y", "side": "right", "showgrid": False},
+                         "legend": {"orientation": "h", "y": -0.2}, "margin": {"t": 60, "l": 60, "r": 60, "b": 60}}}
+    return {"figure": figure, "numbers": {"log": RUN_LOGS[p.run][0], "points": len(rows), "steps": steps,
+                                          "loss": loss, "smoothed": smooth, "lr": [r["lr"] for r in rows]}}
