@@ -55,3 +55,13 @@ def test_training_metrics_plot_switches_runs(page):
     expect(box.locator(".gtitle")).to_contain_text("bert-zh-mini（MLM")
     box.locator("select[name=run]").select_option("minillm-zh（SFT，自写循环）")
     expect(box.locator(".gtitle")).to_contain_text("minillm-zh（SFT", timeout=60_000)
+
+
+def test_training_loop_visualizer_reruns_the_trainer(page):
+    page.goto("/components/TrainingLoopVisualizer", timeout=180_000)
+    box = page.locator(".component").first
+    box.locator(".plot .main-svg").first.wait_for(timeout=120_000)
+    expect(box.locator(".gtitle")).to_contain_text("4 步 × 累积 2")
+    box.locator("input[name=max_steps]").fill("3")
+    box.locator("input[name=max_steps]").dispatch_event("change")
+    expect(box.locator(".gtitle")).to_contain_text("3 步 × 累积 2", timeout=120_000)

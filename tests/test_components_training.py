@@ -56,3 +56,16 @@ def test_training_metrics_plot_reads_the_committed_logs(run):
     assert got["steps"] == [r["step"] for r in rows] and got["loss"] == [r["loss"] for r in rows]
     assert got["lr"] == [r.get("learning_rate", r.get("lr")) for r in rows]
     assert got["smoothed"][2] == pytest.approx(sum(got["loss"][:3]) / 3)
+
+
+def test_training_loop_events_follow_the_training_arguments(workspace):
+    spec = get("TrainingLoopVisualizer")
+    got = spec.compute(spec.params.model_validate(
+        {"max_steps": 6, "gradient_accumulation_steps": 3, "logging_steps": 2, "eval_steps": 3}))["numbers"]
+    counts = got["counts"]
+    assert counts["on_step_end"] == counts["on_optimizer_step"] == 6
+    assert counts["on_substep_end"] == 6 * (3 - 1)  # every micro-batch but the last of each step
+    assert counts["on_train_begin"] == counts["on_train_end"] == 1
+    assert sorted(got["logged_loss"]) == [2, 4, 6] and sorted(got["eval_loss"]) == [3, 6]
+    steps_of = [e for e in got["events"] if e.startswith("on_step_end@")]
+    assert steps_of == [f"on_step_end@{i}" for i in range(1, 7)]

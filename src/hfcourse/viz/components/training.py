@@ -164,3 +164,79 @@ def training_metrics_plot(p: MetricsParams) -> dict:
                          "legend": {"orientation": "h", "y": -0.2}, "margin": {"t": 60, "l": 60, "r": 60, "b": 60}}}
     return {"figure": figure, "numbers": {"log": RUN_LOGS[p.run][0], "points": len(rows), "steps": steps,
                                           "loss": loss, "smoothed": smooth, "lr": [r["lr"] for r in rows]}}
+
+
+CALLBACK_EVENTS = ["on_train_begin", "on_epoch_begin", "on_step_begin", "on_substep_end", "on_pre_optimizer_step",
+                   "on_optimizer_step", "on_step_end", "on_log", "on_evaluate", "on_epoch_end", "on_train_end"]
+
+
+class LoopParams(BaseModel):
+    max_steps: int = Field(4, ge=1, le=12, description="max_steps（优化器步数）")
+    gradient_accumulation_steps: int = Field(2, ge=1, le=4, description="gradient_accumulation_steps")
+    logging_steps: int = Field(2, ge=1, le=12, description="logging_steps")
+    eval_steps: int = Field(2, ge=1, le=12, description="eval_steps（eval_strategy=\"steps\"）")
+
+
+def run_recorded_training(p: LoopParams) -> tuple[list[tuple[str, int]], list[dict]]:
+    """A real, tiny Trainer run on reviews; returns every callback event (name, global_step) and the log history."""
+    import tempfile
+
+    from datasets import Dataset
+    from transformers import (AutoModelForSequenceClassification, DataCollatorWithPadding, Trainer, TrainerCallback,
+                              TrainingArguments)
+
+    _, tok = _model_and_tokenizer()
+    texts, labels = _reviews()
+    model = AutoModelForSequenceClassification.from_pretrained(str(workspace() / MODEL))  # fresh weights each run
+    enc = lambda b: tok(b["text"], truncation=True, max_length=48)  # noqa: E731
+    # exactly one epoch of full accumulation steps: with a ragged last step the epoch's final optimizer step would
+    # run on fewer micro-batches (the Trainer really does that) and blur the picture
+    n = 4 * p.gradient_accumulation_steps * p.max_steps
+    train = Dataset.from_dict({"text": texts[:n], "label": labels[:n]}).map(enc, batched=True, remove_columns=["text"])
+    evald = Dataset.from_dict({"text": texts[n:n + 16], "label": labels[n:n + 16]}).map(enc, batched=True,
+                                                                                       remove_columns=["text"])
+    events: list[tuple[str, int]] = []
+
+    class Recorder(TrainerCallback):
+        pass
+
+    for name in CALLBACK_EVENTS:
+        setattr(Recorder, name, lambda self, args, state, control, _n=name, **kw: events.append((_n, state.global_step)))
+    with tempfile.TemporaryDirectory() as out:
+        args = TrainingArguments(output_dir=out, max_steps=p.max_steps, per_device_train_batch_size=4,
+                                 gradient_accumulation_steps=p.gradient_accumulation_steps,
+                                 logging_steps=p.logging_steps, eval_strategy="steps", eval_steps=p.eval_steps,
+                                 save_strategy="no", report_to="none", use_cpu=True, disable_tqdm=True, seed=0)
+        trainer = Trainer(model=model, args=args, train_dataset=train, eval_dataset=evald,
+                          data_collator=DataCollatorWithPadding(tok), callbacks=[Recorder()])
+        trainer.train()
+    return events, trainer.state.log_history
+
+
+@component("TrainingLoopVisualizer", params=LoopParams, title="Trainer 内部循环：回调事件的真实顺序", chapter=5,
+           description="在课程的情感模型上真实运行几步 Trainer，记录每个回调事件及其 global_step。")
+def training_loop_visualizer(p: LoopParams) -> dict:
+    events, history = run_recorded_training(p)
+    y = [CALLBACK_EVENTS.index(n) for n, _ in events]
+    logs = {h["step"]: h for h in history if "loss" in h}
+    evals = {h["step"]: h for h in history if "eval_loss" in h}
+    text = []
+    for n, s in events:
+        extra = (f" loss={logs[s]['loss']:.3f}" if n == "on_log" and s in logs else
+                 f" eval_loss={evals[s]['eval_loss']:.3f}" if n == "on_evaluate" and s in evals else "")
+        text.append(f"{n} · global_step={s}{extra}")
+    figure = {"data": [{"type": "scatter", "mode": "lines+markers", "x": list(range(len(events))), "y": y,
+                        "customdata": text, "hovertemplate": "%{customdata}<extra></extra>",
+                        "marker": {"size": 9, "color": [s for _, s in events], "colorscale": "Viridis",
+                                   "showscale": True, "colorbar": {"title": {"text": "global_step"}}},
+                        "line": {"width": 1, "color": "#cbd5e1"}}],
+              "layout": {"title": {"text": f"{len(events)} 个回调事件：{p.max_steps} 步 × 累积 {p.gradient_accumulation_steps}，"
+                                           f"每 {p.logging_steps} 步记录，每 {p.eval_steps} 步评估"},
+                         "yaxis": {"tickmode": "array", "tickvals": list(range(len(CALLBACK_EVENTS))),
+                                   "ticktext": CALLBACK_EVENTS, "autorange": "reversed"},
+                         "xaxis": {"title": {"text": "事件顺序"}}, "height": 460,
+                         "margin": {"t": 60, "l": 170, "r": 20, "b": 50}}}
+    return {"figure": figure, "numbers": {"events": [f"{n}@{s}" for n, s in events],
+                                          "counts": {n: sum(e == n for e, _ in events) for n in CALLBACK_EVENTS},
+                                          "logged_loss": {s: round(h["loss"], 4) for s, h in logs.items()},
+                                          "eval_loss": {s: round(h["eval_loss"], 4) for s, h in evals.items()}}}
