@@ -73,3 +73,35 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh Chromium context on the test server; any uncaught page error fails the test."""
+    ctx = browser.new_context(base_url=server, viewport={"width": 1280, "height": 900})
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    pg = ctx.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    ctx.close()
+    assert errors == [], errors
+
+
+@pytest.fixture
+def component(page, workspace):
+    """open(name) -> the box of /components/<name> once its figure is drawn (components load real assets)."""
+
+    def open_(name: str):
+        page.goto(f"/components/{name}", timeout=180_000)
+        box = page.locator(".component").first
+        box.locator(".plot .main-svg").first.wait_for(timeout=120_000)
+        return box
+
+    return open_
+
+
+def set_input(box, name: str, value) -> None:
+    """Type into a component's numeric/text control and fire the change event the page listens to."""
+    box.locator(f"input[name={name}]").fill(str(value))
+    box.locator(f"input[name={name}]").dispatch_event("change")

@@ -10,18 +10,6 @@ ARTIFACTS = REPO_ROOT / "artifacts"
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def page(browser, server):
-    ctx = browser.new_context(base_url=server, viewport={"width": 1280, "height": 900})
-    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
-    pg = ctx.new_page()
-    errors = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    ctx.close()
-    assert errors == [], errors
-
-
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
