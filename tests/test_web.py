@@ -125,7 +125,7 @@ def test_search_in_a_test_course_tree(tmp_path, monkeypatch):
     section = next((root / "ch00-ecosystem").glob("0.2-*.md"))
     lines = section.read_text(encoding="utf-8").splitlines(keepends=True)
     at = next(i for i, line in enumerate(lines) if line.startswith("## 0.2.1 "))
-    lines.insert(at + 1, "\n训练时设置 `eval_strategy` 决定评估时机；4 比特量化能把显存占用压到约四分之一，"
+    lines.insert(at + 1, "\n训练时设置 `torch_empty_cache_steps` 定期释放显存；4 比特量化能把显存占用压到约四分之一，"
                          "分片保存便于加载。\n\n")
     section.write_text("".join(lines), encoding="utf-8")
     monkeypatch.setenv("HFCOURSE_COURSE", str(root))
@@ -134,11 +134,11 @@ def test_search_in_a_test_course_tree(tmp_path, monkeypatch):
     from hfcourse.web.app import create_app
 
     c = TestClient(create_app())
-    # the planted sentence is the only place where these words meet
-    for q in ("eval_strategy", "比特 量化", "四分之一"):
+    # words that appear nowhere else in the course: the planted sentence must be found, whatever else is written
+    for q in ("torch_empty_cache_steps", "比特 量化", "四分之一"):
         urls = [r["url"] for r in c.get("/api/search", params={"q": q}).json()["results"]]
         assert "/c/0/0.2#0.2.1" in urls[:3], (q, urls)
-    assert "<mark>eval_strategy</mark>" in c.get("/search", params={"q": "eval_strategy"}).text
+    assert "<mark>torch_empty_cache_steps</mark>" in c.get("/search", params={"q": "torch_empty_cache_steps"}).text
 
 
 def test_concept_index_orders_places(client):
