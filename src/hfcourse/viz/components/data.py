@@ -13,32 +13,18 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from ...paths import workspace
+from ..assets import require, tokenizer
 from ..registry import component
-from .config import ComponentError
 
 TOKENIZER = "hfcourse/bert-zh-mini"  # the course's Chinese WordPiece (one token per character)
 REVIEWS = "datasets/zh-sentiment/train.csv"
-
-
-@functools.lru_cache(maxsize=2)
-def _tokenizer(name: str = TOKENIZER):
-    from transformers import AutoTokenizer
-
-    path = workspace() / name
-    if not (path / "tokenizer.json").exists():
-        raise ComponentError(f"工作区中没有 {name}：先运行 `hfcourse assets sync`")
-    return AutoTokenizer.from_pretrained(str(path))
 
 
 @functools.lru_cache(maxsize=1)
 def _reviews():
     from datasets import load_dataset
 
-    path = workspace() / REVIEWS
-    if not path.exists():
-        raise ComponentError(f"工作区中没有 {REVIEWS}：先运行 `hfcourse assets sync`")
-    return load_dataset("csv", data_files=str(path), split="train")
+    return load_dataset("csv", data_files=str(require(REVIEWS)), split="train")
 
 
 def _token_grid(tokens: list[list[str]], z: list[list[int]], colorscale: list, title: str, zmax: int,
@@ -61,7 +47,7 @@ class PipelineParams(BaseModel):
 def dataset_pipeline(p: PipelineParams) -> dict:
     from transformers import DataCollatorWithPadding
 
-    tok = _tokenizer()
+    tok = tokenizer(TOKENIZER)
     ds = _reviews()
     rows = ds.select(range(p.start, min(p.start + p.batch_size, ds.num_rows)))
     encoded = rows.map(lambda b: tok(b["text"], truncation=True, max_length=p.max_length), batched=True,
@@ -122,7 +108,7 @@ def data_collator_demo(p: CollatorParams) -> dict:
     import torch
     from transformers import DataCollatorForLanguageModeling, DataCollatorWithPadding
 
-    tok = _tokenizer()
+    tok = tokenizer(TOKENIZER)
     texts = p.texts.split("|")
     features = [tok(t, truncation=True, max_length=64) for t in texts]
     if p.collator == "MLM 掩码":

@@ -13,28 +13,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from ...paths import workspace
+from ..assets import require, tokenizer
 from ..registry import component
 from .config import ComponentError
 
 MODELS = {"SmolLM2-135M-Instruct": "HuggingFaceTB/SmolLM2-135M-Instruct", "minillm-zh": "hfcourse/minillm-zh"}
 TEMPLATES = {"SmolLM2-135M-Instruct": "HuggingFaceTB/SmolLM2-135M-Instruct",
              "Qwen2.5-0.5B-Instruct": "Qwen/Qwen2.5-0.5B-Instruct", "minillm-zh": "hfcourse/minillm-zh"}
-
-
-def _path(name: str):
-    path = workspace() / name
-    if not (path / "tokenizer.json").exists():
-        raise ComponentError(f"工作区中没有 {name}：先运行 `hfcourse assets sync`")
-    return path
-
-
-@functools.lru_cache(maxsize=4)
-def _tokenizer(name: str):
-    import hfcourse.minillm  # noqa: F401  (registers model_type "minillm" for the course's own checkpoint)
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(str(_path(name)))
 
 
 @functools.lru_cache(maxsize=2)
@@ -45,14 +30,14 @@ def _model(name: str):
     from transformers import AutoModelForCausalLM
 
     # float32 on CPU: the stored bf16 weights are upcast once, so every number shown is computed in fp32
-    return AutoModelForCausalLM.from_pretrained(str(_path(name)), dtype=torch.float32).eval()
+    return AutoModelForCausalLM.from_pretrained(str(require(name, "config.json")), dtype=torch.float32).eval()
 
 
 @functools.lru_cache(maxsize=32)
 def _next_token_logits(model_name: str, prompt: str):
     import torch
 
-    tok, model = _tokenizer(model_name), _model(model_name)
+    tok, model = tokenizer(model_name), _model(model_name)
     ids = tok(prompt, return_tensors="pt")["input_ids"]
     with torch.no_grad():
         return model(input_ids=ids).logits[0, -1].clone()  # (vocab,)
@@ -85,7 +70,7 @@ def warp(logits, temperature: float, top_k: int, top_p: float):
 def temperature_slider(p: TemperatureParams) -> dict:
     import torch
 
-    tok = _tokenizer(MODELS[p.model])
+    tok = tokenizer(MODELS[p.model])
     logits = _next_token_logits(MODELS[p.model], p.prompt)
     base = torch.softmax(logits, dim=-1)
     warped = warp(logits, p.temperature, p.top_k, p.top_p)
@@ -122,7 +107,7 @@ def kv_cache_visualizer(p: KVCacheParams) -> dict:
     import torch
     from transformers import DynamicCache
 
-    tok, model = _tokenizer(MODELS[p.model]), _model(MODELS[p.model])
+    tok, model = tokenizer(MODELS[p.model]), _model(MODELS[p.model])
     ids = tok(p.prompt, return_tensors="pt")["input_ids"]  # (1, T)
     cache = DynamicCache(config=model.config)
     steps, generated, step_input = [], [], ids
@@ -177,7 +162,7 @@ def parse_messages(text: str) -> list[dict]:
 @component("ChatTemplateBuilder", params=ChatParams, title="聊天模板：消息 → 模板字符串 → 词元", chapter=7,
            description="用真实分词器自带的 chat template 渲染消息，显示完整字符串与每个词元，特殊词元高亮。")
 def chat_template_builder(p: ChatParams) -> dict:
-    tok = _tokenizer(TEMPLATES[p.template])
+    tok = tokenizer(TEMPLATES[p.template])
     messages = parse_messages(p.messages)
     try:
         text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=p.add_generation_prompt)
@@ -218,7 +203,7 @@ def beam_search_visualizer(p: BeamParams) -> dict:
     import torch
 
     name = MODELS["SmolLM2-135M-Instruct"]
-    tok, model = _tokenizer(name), _model(name)
+    tok, model = tokenizer(name), _model(name)
     inputs = tok(p.prompt, return_tensors="pt")
     with torch.no_grad():
         out = model.generate(**inputs, num_beams=p.num_beams, num_return_sequences=p.num_beams,
@@ -292,7 +277,7 @@ def generation_strategy_comparator(p: StrategyParams) -> dict:
     import torch
 
     name = MODELS["SmolLM2-135M-Instruct"]
-    tok, model = _tokenizer(name), _model(name)
+    tok, model = tokenizer(name), _model(name)
     inputs = tok(p.prompt, return_tensors="pt")
     rows = []
     for label, kwargs in STRATEGIES.items():

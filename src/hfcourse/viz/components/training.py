@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ...paths import workspace
+from ..assets import require, tokenizer
 from ..registry import component
 from .config import ComponentError
 
@@ -21,23 +21,18 @@ REVIEWS = "datasets/zh-sentiment/train.csv"
 
 @functools.lru_cache(maxsize=1)
 def _model_and_tokenizer():
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification
 
-    path = workspace() / MODEL
-    if not (path / "config.json").exists():
-        raise ComponentError(f"工作区中没有 {MODEL}：先运行 `hfcourse assets sync`")
     # eval(): no dropout, so both ways of computing the gradient see exactly the same function
-    return AutoModelForSequenceClassification.from_pretrained(str(path)).eval(), AutoTokenizer.from_pretrained(str(path))
+    model = AutoModelForSequenceClassification.from_pretrained(str(require(MODEL, "config.json"))).eval()
+    return model, tokenizer(MODEL)
 
 
 @functools.lru_cache(maxsize=1)
 def _reviews() -> tuple[list[str], list[int]]:
     import csv
 
-    path = workspace() / REVIEWS
-    if not path.exists():
-        raise ComponentError(f"工作区中没有 {REVIEWS}：先运行 `hfcourse assets sync`")
-    with open(path, encoding="utf-8", newline="") as f:
+    with open(require(REVIEWS), encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     return [r["text"] for r in rows], [int(r["label"]) for r in rows]
 
@@ -187,7 +182,7 @@ def run_recorded_training(p: LoopParams) -> tuple[list[tuple[str, int]], list[di
 
     _, tok = _model_and_tokenizer()
     texts, labels = _reviews()
-    model = AutoModelForSequenceClassification.from_pretrained(str(workspace() / MODEL))  # fresh weights each run
+    model = AutoModelForSequenceClassification.from_pretrained(str(require(MODEL, "config.json")))  # fresh weights
     enc = lambda b: tok(b["text"], truncation=True, max_length=48)  # noqa: E731
     # exactly one epoch of full accumulation steps: with a ragged last step the epoch's final optimizer step would
     # run on fewer micro-batches (the Trainer really does that) and blur the picture
