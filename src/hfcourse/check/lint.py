@@ -19,7 +19,7 @@ OFFICIAL_HOSTS = (
     "huggingface.co", "github.com", "arxiv.org", "pytorch.org", "docs.pytorch.org", "docs.python.org",
     "packaging.python.org", "pypi.org", "docs.vllm.ai", "onnxruntime.ai", "onnx.ai", "nvidia.github.io",
     "docs.nvidia.com", "www.deepspeed.ai", "deepspeed.readthedocs.io", "optuna.readthedocs.io", "scikit-learn.org",
-    "docs.ray.io", "peps.python.org", "arrow.apache.org", "proceedings.neurips.cc", "aclanthology.org", "openreview.net",
+    "docs.ray.io", "peps.python.org", "arrow.apache.org", "lightning.ai", "keras.io", "proceedings.neurips.cc", "aclanthology.org", "openreview.net",
 )
 # github.com is official only for the projects' own organisations (and the sources of the course's data)
 GITHUB_ORGS = {
