@@ -69,3 +69,22 @@ def test_training_loop_events_follow_the_training_arguments(workspace):
     assert sorted(got["logged_loss"]) == [2, 4, 6] and sorted(got["eval_loss"]) == [3, 6]
     steps_of = [e for e in got["events"] if e.startswith("on_step_end@")]
     assert steps_of == [f"on_step_end@{i}" for i in range(1, 7)]
+
+
+def test_training_loop_logs_the_mean_loss_over_the_accumulation_window(workspace):
+    """One optimizer step over 4 micro-batches of 4 reviews logs the mean loss of those 16 reviews, not 4 times it."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from hfcourse.viz.components.training import _reviews
+
+    spec = get("TrainingLoopVisualizer")
+    got = spec.compute(spec.params.model_validate(
+        {"max_steps": 1, "gradient_accumulation_steps": 4, "logging_steps": 1, "eval_steps": 1}))["numbers"]
+    path = workspace / "hfcourse/bert-zh-mini-sentiment"
+    model = AutoModelForSequenceClassification.from_pretrained(path)  # no dropout in this model: train == eval
+    tok = AutoTokenizer.from_pretrained(path)
+    texts, labels = _reviews()
+    with torch.no_grad():
+        expected = model(**tok(texts[:16], truncation=True, max_length=48, padding=True, return_tensors="pt"),
+                         labels=torch.tensor(labels[:16])).loss.item()
+    assert got["logged_loss"][1] == pytest.approx(expected, abs=2e-3)

@@ -204,6 +204,10 @@ def run_recorded_training(p: LoopParams) -> tuple[list[tuple[str, int]], list[di
                                  save_strategy="no", report_to="none", use_cpu=True, disable_tqdm=True, seed=0)
         trainer = Trainer(model=model, args=args, train_dataset=train, eval_dataset=evald,
                           data_collator=DataCollatorWithPadding(tok), callbacks=[Recorder()])
+        # ModernBERT's forward takes **kwargs, so Trainer assumes the loss is normalised over the accumulation window
+        # by num_items_in_batch; its classification loss is a plain per-micro-batch mean, so Trainer must divide by k
+        # (without this the logged loss and the gradients are k times too large: section 5.2.5)
+        trainer.loss_is_scaled_for_ga = False
         trainer.train()
     return events, trainer.state.log_history
 
