@@ -40,7 +40,7 @@ def generate(model, input_ids: torch.Tensor, max_new_tokens: int = 50, temperatu
     cache = DynamicCache(config=model.config) if use_cache else None
     step_input = ids
     for _ in range(max_new_tokens):
-        out = model(step_input, past_key_values=cache, use_cache=use_cache)
+        out = model(step_input, cache=cache, use_cache=use_cache)
         logits = out.logits[:, -1, :]  # (1, V): the distribution of the next token
         logits = apply_repetition_penalty(logits, ids, repetition_penalty)
         if do_sample:

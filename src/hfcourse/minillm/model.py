@@ -22,7 +22,7 @@ from transformers.modeling_outputs import CausalLMOutputWithPast
 
 class MiniLLMConfig(PretrainedConfig):
     model_type = "minillm"
-    keys_to_ignore_at_inference = ["past_key_values"]
+    keys_to_ignore_at_inference = ["cache"]
 
     def __init__(self, vocab_size=6400, hidden_size=256, num_hidden_layers=4, num_attention_heads=8,
                  num_key_value_heads=2, intermediate_size=None, max_position_embeddings=512, rope_theta=10000.0,
@@ -263,8 +263,10 @@ class MiniLLMModel(MiniLLMPreTrainedModel):
     def set_input_embeddings(self, value):
         self.embed_tokens = value
 
-    def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
+    def forward(self, input_ids=None, attention_mask=None, position_ids=None, cache=None,
                 inputs_embeds=None, use_cache=None, **kwargs):
+        # transformers 5.24 names the KV cache `cache` (generate passes it so); `past_key_values` is its old name
+        past_key_values = cache if cache is not None else kwargs.get("past_key_values")
         x = self.embed_tokens(input_ids) if inputs_embeds is None else inputs_embeds  # (B, T, C)
         b, t, _ = x.shape
         if use_cache and past_key_values is None:
@@ -298,12 +300,12 @@ class MiniLLMForCausalLM(MiniLLMPreTrainedModel, GenerationMixin):
         return sum((l.mlp.aux_loss for l in self.model.layers if isinstance(l.mlp, MoEFeedForward)),
                    torch.tensor(0.0))
 
-    def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
+    def forward(self, input_ids=None, attention_mask=None, position_ids=None, cache=None,
                 inputs_embeds=None, labels=None, loss_mask=None, use_cache=None, logits_to_keep=0, **kwargs):
         """labels are the targets aligned with input_ids (shifted inside, HF convention, -100 ignored);
         loss_mask (same shape as labels) additionally selects which target positions count."""
-        hidden, past_key_values = self.model(input_ids, attention_mask, position_ids, past_key_values,
-                                             inputs_embeds, use_cache)
+        cache = cache if cache is not None else kwargs.get("past_key_values")  # the pre-5.24 name
+        hidden, cache = self.model(input_ids, attention_mask, position_ids, cache, inputs_embeds, use_cache)
         if logits_to_keep:
             hidden = hidden[:, -logits_to_keep:]
         logits = self.lm_head(hidden)  # (B, T, V)
@@ -319,4 +321,4 @@ class MiniLLMForCausalLM(MiniLLMPreTrainedModel, GenerationMixin):
             loss = (per_token * keep.reshape(-1)).sum() / keep.sum().clamp_min(1)
             if self.config.use_moe:
                 loss = loss + self.config.aux_loss_coef * self.aux_loss()
-        return CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=past_key_values if use_cache else None)
+        return CausalLMOutputWithPast(loss=loss, logits=logits, cache=cache if use_cache else None)

@@ -113,7 +113,7 @@ def kv_cache_visualizer(p: KVCacheParams) -> dict:
     steps, generated, step_input = [], [], ids
     with torch.no_grad():
         for step in range(p.new_tokens + 1):
-            out = model(input_ids=step_input, past_key_values=cache, use_cache=True)
+            out = model(input_ids=step_input, cache=cache, use_cache=True)
             layer0 = cache.layers[0]
             total = sum(layer.keys.numel() * layer.keys.element_size() + layer.values.numel() * layer.values.element_size()
                         for layer in cache.layers)
