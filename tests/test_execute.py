@@ -144,6 +144,17 @@ def test_multiproc_gloo_all_reduce(tmp_path):
     assert rank0.status == "passed", rank0.message
 
 
+def test_multiproc_ranks_import_trainer_without_blaming_the_example_for_torch_internals(tmp_path):
+    code = """
+        import os
+        from transformers import Trainer, TrainingArguments
+        print(os.environ["RANK"], Trainer.__name__)
+    """
+    _, (res,) = run(tmp_path, cell(code, "[rank0] 0 Trainer\n[rank1] 1 Trainer", profile="multiproc", ranks="all",
+                                   timeout=180))
+    assert res.status == "passed", res.message
+
+
 def test_static_and_gpu_profiles_are_not_run_here(tmp_path):
     _, (static, gpu) = run(tmp_path, cell("raise SystemExit(1)", None, profile="static", reason="需要 Hub"),
                            cell("import torch\nprint(torch.cuda.get_device_name(0))", "x", profile="gpu",

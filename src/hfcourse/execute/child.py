@@ -110,6 +110,12 @@ def run_example(run_dir: Path) -> int:
     filename = f"<example {req['id']}>"
     code = req["code"]
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    if "LOCAL_RANK" in os.environ:
+        # A rank started by torchrun/accelerate is a fresh interpreter: load what the warm server preloads before the
+        # warning policy is installed, so that warnings torch emits about its own internals while transformers' heavy
+        # modules import (e.g. torch.jit deprecations from torch._inductor) are not blamed on the example. The
+        # launcher's environment is already set, so nothing the example reads at import time is frozen early.
+        import hfcourse.execute.preload  # noqa: F401
     policy = _Policy(req.get("expect_warnings", []))
     policy.install()
     os.environ.setdefault("MPLBACKEND", "Agg")
