@@ -154,3 +154,28 @@ def test_mini_sentiment_accuracy_recomputed_on_test_split(workspace):
         pred = model(**enc).logits.argmax(-1)  # (300,)
     acc = float((pred == torch.tensor(labels)).float().mean())
     assert abs(acc - _metrics(MINI_SENTIMENT)["test_accuracy"]) < 0.06, acc
+
+
+# -- the chapter 6 seq2seq task (hfcourse.teaching.seq2seq) --------------------------------------------------------
+def test_seq2seq_target_text_follows_the_bio_tags():
+    from hfcourse.teaching.seq2seq import NONE, TAGS, target_text
+
+    tokens = list("新华社北京电李鹏讲话")
+    tags = [TAGS.index(t) for t in
+            ["B-ORG", "I-ORG", "I-ORG", "B-LOC", "I-LOC", "O", "B-PER", "I-PER", "O", "O"]]
+    assert target_text(tokens, tags) == "机构：新华社；地名：北京；人名：李鹏"
+    assert target_text(list("今天"), [0, 0]) == NONE
+    # an I- tag that does not continue an entity of its type starts one (strict BIO, as the span scorer does)
+    assert target_text(list("北京"), [TAGS.index("I-LOC"), TAGS.index("I-PER")]) == "地名：北；人名：京"
+
+
+def test_seq2seq_scores_hand_made_cases():
+    from hfcourse.teaching.seq2seq import parse_entities, scores
+
+    assert parse_entities("机构：新华社；乱码；地名：北京；地名：北京") == {("机构", "新华社"): 1, ("地名", "北京"): 2}
+    perfect = scores(["人名：李鹏"], ["人名：李鹏"])
+    assert perfect["entity_f1"] == perfect["exact_match"] == perfect["rougeL"] == 1.0
+    half = scores(["人名：李鹏；地名：上海"], ["人名：李鹏；地名：北京"])
+    assert half["entity_precision"] == half["entity_recall"] == half["entity_f1"] == 0.5 and half["exact_match"] == 0
+    # Chinese is scored per character by ROUGE-L (rouge-score's own tokenizer would drop every Chinese character)
+    assert 0 < scores(["人名：李"], ["人名：李鹏"])["rougeL"] < 1
