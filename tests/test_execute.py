@@ -188,6 +188,9 @@ def test_comparison_forgives_only_legitimate_variation(stored, captured, same):
 def test_volatile_lines_ignore_numbers():
     assert outputs_match("耗时 1.23 秒\n结果 5", "耗时 9.87 秒\n结果 5", volatile="耗时")
     assert not outputs_match("耗时 1.23 秒\n结果 5", "耗时 9.87 秒\n结果 6", volatile="耗时")
+    # a padded format spec ("{x:7.1f}") shifts the number by its width: still the same volatile line
+    assert outputs_match(f"{158.7:7.1f} 条/秒", f"{54.2:7.1f} 条/秒", volatile="条/秒")
+    assert not outputs_match(f"{158.7:7.1f} 条/秒", f"{54.2:7.1f} 条/分", volatile="条/秒")
 
 
 def test_fd_level_output_seeds_and_workspace_are_in_place(tmp_path, monkeypatch):

@@ -104,9 +104,12 @@ def test_component_api_validates_and_recomputes(client):
 
 
 def test_search_finds_chinese_terms_and_api_names(client):
-    results = client.get("/api/search", params={"q": "显存"}).json()["results"]
-    assert any(r["url"].startswith("/c/0/0.1#") for r in results[:5]), [r["url"] for r in results]
-    assert all(not r["url"].endswith("#") for r in results)  # text before a section's first point: no anchor
+    # a Chinese phrase only section 0.1 uses (its words also occur elsewhere, so it ranks near, not always at, the top)
+    results = client.get("/api/search", params={"q": "复制一致性"}).json()["results"]
+    assert any(r["url"].startswith("/c/0/0.1#") for r in results[:3]), [r["url"] for r in results]
+    common = client.get("/api/search", params={"q": "显存"}).json()["results"]
+    assert len({r["url"].split("#")[0] for r in common}) > 3  # a common term is found in many sections
+    assert all(not r["url"].endswith("#") for r in common)  # text before a section's first point: no anchor
     api = client.get("/api/search", params={"q": "safe_open"}).json()["results"]
     assert api[0]["url"] == "/c/0/0.3#0.3.1"
     assert "<mark>" in api[0]["snippet"]
