@@ -8,8 +8,8 @@ Daily 1998 NER set of the asset workspace (`datasets/peoples-daily-ner`, from th
     target: 机构：新华社；地名：北京；机构：国务院；人名：李鹏
 
 The target is written by rule from the gold BIO tags, so every prediction can be scored exactly (entity F1, exact
-match) as well as with the seq2seq metrics of the chapter (sacreBLEU, ROUGE-L), against two trivial references: the
-untrained model and copying the input.
+match) as well as with the seq2seq metrics of the chapter (sacreBLEU, ROUGE-L), against three trivial references: the
+untrained model, copying the input, and answering "无" (no entity) for every sentence.
 
     python -m hfcourse.teaching.seq2seq --out models/ [--budget 600]
 """
@@ -155,6 +155,7 @@ def train(out: Path, budget_s: float = 600.0, batch_size: int = 32, lr: float = 
 
     before = scores(generate_texts(model, tokenizer, sources), references)  # the untrained (random) model
     copy = scores(sources, references)                                      # copying the input
+    always_none = scores([NONE] * len(references), references)              # "no entity" for every sentence
     steps = _size_steps(model, collator([train_ds[i] for i in range(batch_size)]), budget_s)
     args = Seq2SeqTrainingArguments(
         output_dir=str(out / "_run"), use_cpu=True, max_steps=steps, per_device_train_batch_size=batch_size,
@@ -171,7 +172,7 @@ def train(out: Path, budget_s: float = 600.0, batch_size: int = 32, lr: float = 
     predictions = generate_texts(model, tokenizer, sources)
     after = scores(predictions, references)
     metrics = {**_common(info, model), "task": "人民日报句子 → 实体列表（类型：文字；…）", "train_examples": len(train_ds),
-               "test_examples": len(references), "test": after, "untrained_model": before, "copy_input_baseline": copy,
+               "test_examples": len(references), "test": after, "untrained_model": before, "copy_input_baseline": copy, "always_none_baseline": always_none,
                "examples": [{"source": s, "target": r, "prediction": p}
                             for s, r, p in list(zip(sources, references, predictions))[:5]],
                "size": SIZE, "vocab_size": len(tokenizer), "torch_threads": torch.get_num_threads()}
@@ -180,7 +181,7 @@ def train(out: Path, budget_s: float = 600.0, batch_size: int = 32, lr: float = 
 
 
 def _card(m: dict) -> str:
-    t, b, c = m["test"], m["untrained_model"], m["copy_input_baseline"]
+    t, b, c, n = m["test"], m["untrained_model"], m["copy_input_baseline"], m["always_none_baseline"]
 
     def row(name, s):
         return (f"| {name} | {s['entity_f1']} | {s['entity_precision']} | {s['entity_recall']} | {s['exact_match']} "
@@ -207,6 +208,7 @@ def _card(m: dict) -> str:
 {row('训练后的模型', t)}
 {row('训练前（随机初始化）', b)}
 {row('照抄输入（基线）', c)}
+{row(f'总是输出“{NONE}”（基线）', n)}
 
 示例：
 {examples}
@@ -229,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--eval-n", type=int, default=1000, help="test sentences scored")
     a = ap.parse_args(argv)
     m = train(a.out, budget_s=a.budget, lr=a.lr, eval_n=a.eval_n)
-    print(json.dumps({k: m[k] for k in ("test", "untrained_model", "copy_input_baseline")}, ensure_ascii=False))
+    print(json.dumps({k: m[k] for k in ("test", "untrained_model", "copy_input_baseline", "always_none_baseline")},
+                     ensure_ascii=False))
     return 0
 
 
