@@ -2,6 +2,7 @@
 
 import json
 import textwrap
+import time
 
 import pytest
 
@@ -153,6 +154,22 @@ def test_multiproc_ranks_import_trainer_without_blaming_the_example_for_torch_in
     _, (res,) = run(tmp_path, cell(code, "[rank0] 0 Trainer\n[rank1] 1 Trainer", profile="multiproc", ranks="all",
                                    timeout=180))
     assert res.status == "passed", res.message
+
+
+def test_a_process_stuck_in_teardown_after_reporting_is_not_a_timeout(tmp_path):
+    # setting os.environ sends the example to a fresh interpreter; the atexit handler then hangs its teardown
+    code = """
+        import atexit
+        import os
+        import time
+        os.environ["HFCOURSE_TEARDOWN_TEST"] = "1"
+        atexit.register(time.sleep, 300)
+        print("done")
+    """
+    start = time.perf_counter()
+    _, (res,) = run(tmp_path, cell(code, "done", timeout=120))
+    assert res.status == "passed", res.message
+    assert time.perf_counter() - start < 90  # the grace period, not the example's timeout
 
 
 def test_static_and_gpu_profiles_are_not_run_here(tmp_path):

@@ -149,19 +149,38 @@ class Runner:
         return self._collect(run, out, timed_out, ok, [""])
 
     def _run_subprocess(self, cmd: list[str], ex: CodeExample, run: Path, ranks=("",)) -> Captured:
-        proc = subprocess.Popen(cmd, cwd=run / "cwd", env=self.env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        timed_out = False
-        try:
-            raw, _ = proc.communicate(timeout=ex.timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc.pid)
-            raw, _ = proc.communicate()
-        out = raw.decode("utf-8", errors="replace")
+        results = [run / (f"result.{r}.json" if r else "result.json") for r in ranks]
+        out_path = run / "process-output.txt"
+        timed_out, exit_ok = False, False
+        with open(out_path, "wb") as out_file:  # a file, not a pipe: nobody reads while we wait
+            proc = subprocess.Popen(cmd, cwd=run / "cwd", env=self.env, stdout=out_file, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+            deadline, reported_at = time.monotonic() + ex.timeout, None
+            while True:
+                try:
+                    exit_ok = proc.wait(timeout=0.5) == 0
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                now = time.monotonic()
+                if reported_at is None and all(f.exists() for f in results):
+                    reported_at = now
+                if reported_at is not None and now - reported_at > TEARDOWN_GRACE_S:
+                    # every process finished the example and wrote its result, but the launcher or an interpreter
+                    # is stuck in teardown (seen intermittently with torchrun + gloo): the results decide
+                    _kill_group(proc.pid)
+                    proc.wait()
+                    exit_ok = True
+                    break
+                if now > deadline:
+                    timed_out = True
+                    _kill_group(proc.pid)
+                    proc.wait()
+                    break
+        out = out_path.read_bytes().decode("utf-8", errors="replace")
         if timed_out:
             out += f"\n[hfcourse] timed out after {ex.timeout} s"
-        return self._collect(run, out, timed_out, proc.returncode == 0, list(ranks))
+        return self._collect(run, out, timed_out, exit_ok, list(ranks))
 
     def _run_launcher(self, ex: CodeExample, run: Path) -> Captured:
         ranks = [str(r) for r in range(ex.nproc)]
@@ -212,6 +231,9 @@ def _forkserver_context():
         os.environ.clear()
         os.environ.update(saved)
     return ctx
+
+
+TEARDOWN_GRACE_S = 15  # after every process has reported its result, how long its exit may take
 
 
 def _kill_group(pid: int) -> None:
