@@ -100,17 +100,18 @@ def _decode_one(name: str, token_id: int) -> str:
     return tokenizer(name).decode([token_id])
 
 
+def _text_not_blank(cls, v: str) -> str:
+    if not v.strip():
+        raise ValueError("请输入要分词的文本（不能为空）")
+    return v
+
+
 class TokenizationParams(BaseModel):
     text: str = Field("Transformers 让 NLP 变简单了！unbelievable 🤗", max_length=300, description="要分词的文本")
     tokenizer: TokenizerLabel = Field("bert-base-uncased (WordPiece)", description="分词器")
     add_special_tokens: bool = Field(True, description="添加特殊 token（[CLS]/[SEP]、<s> 等）")
 
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("请输入要分词的文本（不能为空）")
-        return v
+    _not_blank = field_validator("text")(_text_not_blank)
 
 
 def encode(name: str, text: str, add_special_tokens: bool) -> dict:
@@ -257,12 +258,7 @@ class AlgorithmParams(BaseModel):
     text: str = Field("Transformers 让自然语言处理变简单了！今天天气很好", max_length=200, description="要分词的文本")
     vocab_size: int = Field(2000, ge=500, le=8000, description="词表大小 vocab_size（三种算法相同）")
 
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("请输入要分词的文本（不能为空）")
-        return v
+    _not_blank = field_validator("text")(_text_not_blank)
 
 
 @component("TokenAlgorithmComparison", params=AlgorithmParams, title="分词算法对比：WordPiece / BPE / Unigram",
