@@ -101,6 +101,14 @@ def component(page, workspace):
     return open_
 
 
+def run_component(name: str, **params) -> dict:
+    """The `numbers` a registered component computes for `params` (validated by its own params model)."""
+    from hfcourse.viz.registry import get
+
+    spec = get(name)
+    return spec.compute(spec.params.model_validate(params))["numbers"]
+
+
 def set_input(box, name: str, value) -> None:
     """Type into a component's numeric/text control and fire the change event the page listens to."""
     box.locator(f"input[name={name}]").fill(str(value))

@@ -4,13 +4,7 @@ import csv
 
 import pytest
 import torch
-
-from hfcourse.viz.registry import get
-
-
-def run(name: str, **params) -> dict:
-    spec = get(name)
-    return spec.compute(spec.params.model_validate(params))["numbers"]
+from conftest import run_component as run
 
 
 @pytest.fixture

@@ -3,14 +3,10 @@
 import pytest
 import torch
 
+from conftest import run_component as run
 from hfcourse.viz.registry import get
 
 SMOL = "HuggingFaceTB/SmolLM2-135M-Instruct"
-
-
-def run(name: str, **params) -> dict:
-    spec = get(name)
-    return spec.compute(spec.params.model_validate(params))["numbers"]
 
 
 @pytest.fixture(scope="module")

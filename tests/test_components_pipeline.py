@@ -3,15 +3,11 @@
 import pytest
 import torch
 
+from conftest import run_component as run
 from hfcourse.viz.registry import get
 
 SENTIMENT, NER = "hfcourse/bert-zh-mini-sentiment", "hfcourse/bert-zh-mini-ner"
 SMOL = "HuggingFaceTB/SmolLM2-135M-Instruct"
-
-
-def run(name: str, **params) -> dict:
-    spec = get(name)
-    return spec.compute(spec.params.model_validate(params))["numbers"]
 
 
 @pytest.fixture(scope="module")

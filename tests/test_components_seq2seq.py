@@ -6,6 +6,7 @@ Nothing here hard-codes a generated text or an attention value: the checkpoint i
 import pytest
 import torch
 
+from conftest import run_component as run
 from hfcourse.viz.registry import get
 
 T5 = "hfcourse/t5-zh-mini-entities"
@@ -16,11 +17,6 @@ def close(got: list, expected: torch.Tensor) -> bool:
     """The component's matrix (rounded to 5 decimals) equals the reference within 1e-5."""
     got = torch.tensor(got)
     return got.shape == expected.shape and bool((got - expected).abs().max() <= 1e-5)
-
-
-def run(name: str, **params) -> dict:
-    spec = get(name)
-    return spec.compute(spec.params.model_validate(params))["numbers"]
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ import pytest
 import torch
 from pydantic import ValidationError
 
+from conftest import run_component as run
 from hfcourse.viz.registry import get
 
 TEXT = "Transformers 让 NLP 变简单了！unbelievable 🤗"
@@ -15,11 +16,6 @@ TOKENIZERS = {
     "Llama-2 (SentencePiece)": "meta-llama/Llama-2-7b-hf",
     "bert-zh-mini (课程中文 WordPiece)": "hfcourse/bert-zh-mini",
 }
-
-
-def run(name: str, **params) -> dict:
-    spec = get(name)
-    return spec.compute(spec.params.model_validate(params))["numbers"]
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,12 @@ import csv
 import pytest
 import torch
 
+from conftest import run_component
 from hfcourse.viz.registry import get
 
 
 def run(**params) -> dict:
-    spec = get("GradientAccumulationDemo")
-    return spec.compute(spec.params.model_validate(params))["numbers"]
+    return run_component("GradientAccumulationDemo", **params)
 
 
 def independent_gradient(workspace, texts, labels):
